@@ -1,0 +1,139 @@
+/**
+ * The in-memory bridge: a room in one process. Each `join` is one participant's channel; frames
+ * are delivered asynchronously (a microtask later, in order), tagged with the sender's identity as
+ * the room knows it. Exported as `toolproxy/testing` for users' own tests.
+ */
+import type { ChannelHandlers, PeerInfo, ToolChannel } from '../src/channel.js';
+
+export interface JoinOptions {
+  /** Mark this participant as an agent (providers register with agents by default). */
+  isAgent?: boolean;
+}
+
+/** Sees every frame the room delivers: for tests that assert on the wire. */
+export type FrameTap = (from: string, to: string, text: string) => void;
+
+export class InMemoryRoom {
+  readonly #members = new Map<string, InMemoryChannel>();
+  #taps: FrameTap[] = [];
+
+  /** A proxy (`agent`, marked as an agent) and a provider (`provider`), not yet started. */
+  static createLinkedPair(): [
+    proxyEnd: InMemoryChannel,
+    providerEnd: InMemoryChannel,
+    room: InMemoryRoom,
+  ] {
+    const room = new InMemoryRoom();
+    return [room.join('agent', { isAgent: true }), room.join('provider'), room];
+  }
+
+  join(identity: string, options: JoinOptions = {}): InMemoryChannel {
+    if (this.#members.has(identity))
+      throw new Error(`identity "${identity}" is already in the room`);
+    const channel = new InMemoryChannel(this, { identity, isAgent: options.isAgent === true });
+    this.#members.set(identity, channel);
+    return channel;
+  }
+
+  tap(tap: FrameTap): () => void {
+    this.#taps.push(tap);
+    return () => {
+      this.#taps = this.#taps.filter((t) => t !== tap);
+    };
+  }
+
+  /** Participants that have started and not left. */
+  present(except?: string): InMemoryChannel[] {
+    return [...this.#members.values()].filter((m) => m.started && m.identity !== except);
+  }
+
+  /** @internal */
+  deliver(from: InMemoryChannel, to: string, text: string): void {
+    const target = this.#members.get(to);
+    if (target === undefined || !target.started)
+      throw new Error(`no participant "${to}" in the room`);
+    for (const tap of this.#taps) tap(from.identity, to, text);
+    target.enqueue((handlers) => handlers.onFrame(from.info, text));
+  }
+
+  /** @internal */
+  left(channel: InMemoryChannel): void {
+    this.#members.delete(channel.identity);
+    for (const other of this.present(channel.identity))
+      other.enqueue((h) => h.onPeerLeft(channel.info));
+  }
+
+  /** @internal */
+  joined(channel: InMemoryChannel): void {
+    for (const other of this.present(channel.identity))
+      other.enqueue((h) => h.onPeerJoined(channel.info));
+  }
+}
+
+export class InMemoryChannel implements ToolChannel {
+  readonly info: PeerInfo;
+  readonly #room: InMemoryRoom;
+  #handlers: ChannelHandlers | undefined;
+  #state: 'new' | 'open' | 'closed' = 'new';
+
+  constructor(room: InMemoryRoom, info: PeerInfo) {
+    this.#room = room;
+    this.info = info;
+  }
+
+  get identity(): string {
+    return this.info.identity;
+  }
+
+  get started(): boolean {
+    return this.#state === 'open';
+  }
+
+  async start(handlers: ChannelHandlers): Promise<void> {
+    if (this.#state !== 'new') throw new Error('InMemoryChannel.start: already started or closed');
+    this.#handlers = handlers;
+    this.#state = 'open';
+    this.#room.joined(this);
+    this.enqueue((h) => h.onConnected());
+  }
+
+  peers(): readonly PeerInfo[] {
+    if (this.#state !== 'open') return [];
+    return this.#room.present(this.identity).map((m) => m.info);
+  }
+
+  send(to: string, text: string): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(new Error('channel is not open'));
+    try {
+      this.#room.deliver(this, to, text);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#leave(undefined);
+  }
+
+  /** Simulates losing the connection: peers see this participant leave, it sees `onClosed(error)`. */
+  drop(error: Error = new Error('connection lost')): void {
+    this.#leave(error);
+  }
+
+  /** @internal Runs `event` a microtask later, unless the channel closed meanwhile. */
+  enqueue(event: (handlers: ChannelHandlers) => void): void {
+    queueMicrotask(() => {
+      if (this.#state === 'open' && this.#handlers !== undefined) event(this.#handlers);
+    });
+  }
+
+  #leave(error: Error | undefined): void {
+    if (this.#state === 'closed') return;
+    const wasOpen = this.#state === 'open';
+    const handlers = this.#handlers;
+    this.#state = 'closed';
+    if (wasOpen) this.#room.left(this);
+    handlers?.onClosed(error);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The pending calls, indexed by id, by session and by provider so a stop, a reset or a provider
+ * leaving finds its calls without scanning. Also remembers the last settled ids, so a frame for
+ * one of them is counted as late or duplicate rather than unknown.
+ */
+import type { CallOutcome } from '../hooks/events.js';
+import type { PendingCall } from './pending-call.js';
+
+const NO_SESSION = Symbol('no-session');
+type SessionSlot = string | typeof NO_SESSION;
+
+export interface SettledRecord {
+  readonly provider: string;
+  readonly outcome: CallOutcome;
+}
+
+export class CallTable {
+  readonly #byId = new Map<string, PendingCall>();
+  readonly #bySession = new Map<SessionSlot, Set<PendingCall>>();
+  readonly #byProvider = new Map<string, Set<PendingCall>>();
+  readonly #recent = new Map<string, SettledRecord>();
+  readonly #recentLimit: number;
+
+  constructor(recentLimit = 1_024) {
+    this.#recentLimit = recentLimit;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  has(callId: string): boolean {
+    return this.#byId.has(callId) || this.#recent.has(callId);
+  }
+
+  add(call: PendingCall): void {
+    this.#byId.set(call.callId, call);
+    addTo(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call);
+    addTo(this.#byProvider, call.spec.tool.provider, call);
+  }
+
+  get(callId: string): PendingCall | undefined {
+    return this.#byId.get(callId);
+  }
+
+  /** Removes a settled call; a no-op unless `call` is the entry for its id. */
+  remove(call: PendingCall, outcome: CallOutcome): void {
+    if (this.#byId.get(call.callId) !== call) return;
+    this.#byId.delete(call.callId);
+    removeFrom(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call);
+    removeFrom(this.#byProvider, call.spec.tool.provider, call);
+    this.#recent.set(call.callId, { provider: call.spec.tool.provider, outcome });
+    if (this.#recent.size > this.#recentLimit) {
+      const oldest = this.#recent.keys().next().value as string;
+      this.#recent.delete(oldest);
+    }
+  }
+
+  recentlySettled(callId: string): SettledRecord | undefined {
+    return this.#recent.get(callId);
+  }
+
+  /**
+   * Calls a session-scoped stop applies to: the session's own calls and every call made without a
+   * session key. With no key, every call.
+   */
+  forSession(sessionKey: string | undefined): PendingCall[] {
+    if (sessionKey === undefined) return [...this.#byId.values()];
+    return [...(this.#bySession.get(sessionKey) ?? []), ...(this.#bySession.get(NO_SESSION) ?? [])];
+  }
+
+  forProvider(provider: string): PendingCall[] {
+    return [...(this.#byProvider.get(provider) ?? [])];
+  }
+
+  all(): PendingCall[] {
+    return [...this.#byId.values()];
+  }
+}
+
+function addTo<K>(index: Map<K, Set<PendingCall>>, key: K, call: PendingCall): void {
+  let set = index.get(key);
+  if (set === undefined) {
+    set = new Set();
+    index.set(key, set);
+  }
+  set.add(call);
+}
+
+function removeFrom<K>(index: Map<K, Set<PendingCall>>, key: K, call: PendingCall): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(call);
+  if (set.size === 0) index.delete(key);
+}

@@ -1,0 +1,129 @@
+/**
+ * The errors a call rejects with, worded for the LLM that will read them: what happened, whether
+ * the action may still have happened, and what to do next.
+ */
+import { type CancelReason, ErrorCode, ToolProxyError } from '../errors.js';
+
+const MAY_HAVE_HAPPENED =
+  'If this tool acts on the physical world or changes state, the action may already have started or ' +
+  'completed; check the current state before retrying.';
+
+const CANCEL_TEXT: Record<CancelReason, string> = {
+  'agent-loop-stopped': 'the agent loop was stopped',
+  'session-ended': 'the session ended',
+  'session-reset': 'the session was reset',
+  'caller-aborted': 'the caller aborted it',
+  'tool-unregistered': 'the provider unregistered the tool',
+  'proxy-shutting-down': 'the tool proxy is shutting down',
+};
+
+/** One error per cancellation event, shared by every call it cancels (no stack trace per call). */
+export function cancelledError(
+  reason: CancelReason,
+  detail?: string,
+  cause?: unknown,
+): ToolProxyError {
+  const why = detail === undefined ? '' : ` (${detail})`;
+  return new ToolProxyError(
+    ErrorCode.Cancelled,
+    `The tool call was cancelled because ${CANCEL_TEXT[reason]}${why}. The provider was told to stop. ${MAY_HAVE_HAPPENED}`,
+    { reason, ...(detail === undefined ? {} : { detail }), cause },
+  );
+}
+
+export function timeoutError(
+  tool: string,
+  callId: string,
+  waitedMs: number,
+  hardCap: boolean,
+): ToolProxyError {
+  const what = hardCap
+    ? `was still running at its maximum total time of ${waitedMs} ms`
+    : `did not answer within ${waitedMs} ms`;
+  return new ToolProxyError(
+    ErrorCode.Timeout,
+    `Tool "${tool}" ${what} and was abandoned; the provider was told to stop. ${MAY_HAVE_HAPPENED}`,
+    { tool, callId },
+  );
+}
+
+export function providerGoneError(provider: string, connectionLost = false): ToolProxyError {
+  const what = connectionLost
+    ? 'The connection to the tool providers was lost'
+    : `The provider "${provider}" that offers this tool disconnected`;
+  return new ToolProxyError(
+    ErrorCode.ProviderGone,
+    `${what} before the tool answered. ${MAY_HAVE_HAPPENED} The tool is unavailable until the provider reconnects.`,
+    { detail: provider },
+  );
+}
+
+export function toolUnregisteredError(tool: string): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.ToolUnregistered,
+    `Tool "${tool}" was withdrawn by its provider before it answered. ${MAY_HAVE_HAPPENED}`,
+    { tool, reason: 'tool-unregistered' },
+  );
+}
+
+export function toolNotFoundError(tool: string, available: readonly string[]): ToolProxyError {
+  const list =
+    available.length === 0
+      ? 'No tools are registered right now.'
+      : `Available tools: ${available.slice(0, 20).join(', ')}.`;
+  return new ToolProxyError(
+    ErrorCode.ToolNotFound,
+    `No tool named "${tool}" is registered. ${list}`,
+    { tool },
+  );
+}
+
+export function invalidArgumentsError(tool: string, problems: readonly string[]): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.InvalidArguments,
+    `Invalid arguments for tool "${tool}": ${problems.join('; ')}. The tool was not called; fix the arguments to match its input schema and call it again.`,
+    { tool },
+  );
+}
+
+export function remoteError(
+  tool: string,
+  callId: string,
+  message: string,
+  code?: string,
+  data?: unknown,
+): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.RemoteError,
+    `Tool "${tool}" failed: ${message || 'the provider reported an error'}`,
+    {
+      tool,
+      callId,
+      ...(code === undefined ? {} : { detail: code }),
+      data,
+    },
+  );
+}
+
+export function invalidResultError(tool: string, callId: string, problem: string): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.InvalidResult,
+    `Tool "${tool}" answered with a malformed result (${problem}). ${MAY_HAVE_HAPPENED}`,
+    { tool, callId },
+  );
+}
+
+export function sendFailedError(tool: string, callId: string, cause: unknown): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.SendFailed,
+    `Tool "${tool}" could not be reached (the call could not be sent), so it did not run. Try again shortly.`,
+    { tool, callId, cause },
+  );
+}
+
+export function proxyClosedError(): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.ProxyClosed,
+    'The tool proxy is closed; no tool can be called.',
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * One call in flight. It owns exactly one timer and at most one listener (on the caller's signal),
+ * and frees both in the one place every outcome passes through, so it settles exactly once and
+ * leaves nothing behind on long-lived signals.
+ */
+import type { CancelReason, ToolProxyError } from '../errors.js';
+import type { CallOutcome } from '../hooks/events.js';
+import type { RegisteredTool } from '../registry/registry.js';
+import type { TimerHandle, Timers } from '../timers.js';
+import { cancelledError, timeoutError } from './messages.js';
+
+export interface ProgressUpdate {
+  progress: number;
+  total: number | undefined;
+  message: string | undefined;
+}
+
+export interface CallSpec {
+  readonly callId: string;
+  readonly tool: RegisteredTool;
+  readonly sessionKey: string | undefined;
+  /** Idle deadline; progress pushes it out when `resetOnProgress`. */
+  readonly timeoutMs: number;
+  /** Hard cap on the whole call, progress or not. */
+  readonly maxTotalMs: number;
+  readonly resetOnProgress: boolean;
+  readonly onProgress: ((update: ProgressUpdate) => void) | undefined;
+}
+
+/** What a call tells its owner (the proxy): called once, after the caller has been settled. */
+export type SettleListener = (
+  call: PendingCall,
+  outcome: CallOutcome,
+  error: ToolProxyError | undefined,
+) => void;
+
+export class PendingCall {
+  readonly spec: CallSpec;
+  readonly startedAt: number;
+  #settled = false;
+  #resolve: (value: unknown) => void;
+  #reject: (error: unknown) => void;
+  #timers: Timers;
+  #timer: TimerHandle | undefined;
+  #deadline: number;
+  readonly #hardDeadline: number;
+  #signal: AbortSignal | undefined;
+  #lastProgress = Number.NEGATIVE_INFINITY;
+  #onSettled: SettleListener;
+
+  constructor(
+    spec: CallSpec,
+    settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
+    timers: Timers,
+    onSettled: SettleListener,
+  ) {
+    this.spec = spec;
+    this.#resolve = settle.resolve;
+    this.#reject = settle.reject;
+    this.#timers = timers;
+    this.#onSettled = onSettled;
+    this.startedAt = timers.now();
+    this.#hardDeadline = this.startedAt + spec.maxTotalMs;
+    this.#deadline = Math.min(this.startedAt + spec.timeoutMs, this.#hardDeadline);
+  }
+
+  get callId(): string {
+    return this.spec.callId;
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Starts the deadline and follows the caller's signal. The signal must not be aborted yet. */
+  arm(signal: AbortSignal | undefined): void {
+    this.#timer = this.#timers.setTimeout(this.#onDeadline, this.#deadline - this.startedAt);
+    if (signal !== undefined) {
+      this.#signal = signal;
+      signal.addEventListener('abort', this.#onCallerAbort, { once: true });
+    }
+  }
+
+  succeed(value: unknown): void {
+    if (this.#finish()) {
+      this.#resolve(value);
+      this.#onSettled(this, 'result', undefined);
+    }
+  }
+
+  fail(outcome: CallOutcome, error: ToolProxyError): void {
+    if (this.#finish()) {
+      this.#reject(error);
+      this.#onSettled(this, outcome, error);
+    }
+  }
+
+  cancel(reason: CancelReason, error: ToolProxyError = cancelledError(reason)): void {
+    this.fail('cancelled', error);
+  }
+
+  /** Returns false when the update is stale (progress must increase). */
+  progress(update: ProgressUpdate): boolean {
+    if (this.#settled || !(update.progress > this.#lastProgress)) return false;
+    this.#lastProgress = update.progress;
+    if (this.spec.resetOnProgress && this.#deadline < this.#hardDeadline) {
+      const now = this.#timers.now();
+      this.#deadline = Math.min(now + this.spec.timeoutMs, this.#hardDeadline);
+      this.#timers.clearTimeout(this.#timer);
+      this.#timer = this.#timers.setTimeout(this.#onDeadline, this.#deadline - now);
+    }
+    try {
+      this.spec.onProgress?.(update);
+    } catch {
+      // A caller's progress callback cannot break the call.
+    }
+    return true;
+  }
+
+  /** The one cleanup path: flips the state, frees the timer and the listener. */
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#signal?.removeEventListener('abort', this.#onCallerAbort);
+    this.#signal = undefined;
+    return true;
+  }
+
+  readonly #onDeadline = (): void => {
+    const extended = this.#lastProgress > Number.NEGATIVE_INFINITY;
+    const hardCap = extended && this.#deadline >= this.#hardDeadline;
+    const waited = extended && !hardCap ? this.spec.timeoutMs : this.#deadline - this.startedAt;
+    this.fail('timeout', timeoutError(this.spec.tool.exposedName, this.callId, waited, hardCap));
+  };
+
+  readonly #onCallerAbort = (): void => {
+    const reason: unknown = this.#signal?.reason;
+    this.cancel('caller-aborted', cancelledError('caller-aborted', abortDetail(reason), reason));
+  };
+}
+
+function abortDetail(reason: unknown): string | undefined {
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  if (typeof reason === 'string') return reason;
+  return undefined;
+}

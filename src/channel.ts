@@ -1,0 +1,39 @@
+/**
+ * The seam between the core and a transport (LiveKit, WebSocket, in-memory).
+ * A channel is one participant's view of a room: it sends text frames to a peer by identity, and
+ * delivers frames tagged with the sender's identity as the transport authenticated it (never as
+ * the payload claims). Both the proxy and the provider runtime sit on this interface.
+ */
+
+export interface PeerInfo {
+  /** Identity as the transport authenticated it (LiveKit participant identity, token subject). */
+  readonly identity: string;
+  /** True when the transport marks the peer as an agent (LiveKit participant kind AGENT). */
+  readonly isAgent?: boolean;
+}
+
+export interface ChannelHandlers {
+  /** A frame from `from`. Must not throw; the core's handlers never do. */
+  onFrame(from: PeerInfo, text: string): void;
+  onPeerJoined(peer: PeerInfo): void;
+  onPeerLeft(peer: PeerInfo): void;
+  /** This side (re)joined after `start` or after a lost connection came back. */
+  onConnected(): void;
+  /** The channel is gone for good; `error` when it was not closed on purpose. */
+  onClosed(error?: Error): void;
+}
+
+export interface ToolChannel {
+  /** This side's own identity. */
+  readonly identity: string;
+  /** Wire up handlers and connect. Peers already present are reported by `peers()`. */
+  start(handlers: ChannelHandlers): Promise<void>;
+  /** Peers present now (LiveKit fires no join event for participants present at connect). */
+  peers(): readonly PeerInfo[];
+  /**
+   * Hand one frame to the transport for `to`. Resolves when handed over, not when delivered;
+   * rejects (or throws) if it could not be.
+   */
+  send(to: string, text: string): Promise<void> | void;
+  close(): Promise<void>;
+}

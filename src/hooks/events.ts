@@ -1,0 +1,104 @@
+/**
+ * The events on the hook bus: the lifecycle events the agents we serve emit (parsed from untrusted
+ * JSON with these schemas), and the proxy's own observable events.
+ */
+import { z } from 'zod';
+import type { CancelReason, ToolProxyError } from '../errors.js';
+import type { ToolAnnotations } from '../protocol/frames.js';
+
+const text = z.string().max(1_000);
+const optionalText = text.nullish().transform((value) => value ?? undefined);
+
+/** hermes-agent's `agent_loop_stopped` kwargs. */
+export const AgentLoopStoppedSchema = z.object({
+  session_key: optionalText,
+  platform: optionalText,
+  reason: optionalText,
+  invalidation_reason: optionalText,
+});
+
+/** hermes gateway `session:start` / `session:end` / `session:reset`, and the like from other agents. */
+export const SessionEventSchema = z.object({
+  session_key: optionalText,
+  session_id: optionalText,
+  platform: optionalText,
+  reason: optionalText,
+});
+
+export const StopEventSchema = z.object({
+  session_key: optionalText,
+  session_id: optionalText,
+  reason: optionalText,
+});
+
+export const NotificationEventSchema = z.object({
+  session_key: optionalText,
+  message: z
+    .string()
+    .max(10_000)
+    .nullish()
+    .transform((value) => value ?? undefined),
+  level: optionalText,
+});
+
+/** Agent lifecycle events: the ones hook ingress accepts from outside. */
+export const LifecycleEventSchemas = {
+  agent_loop_stopped: AgentLoopStoppedSchema,
+  'session:start': SessionEventSchema,
+  'session:end': SessionEventSchema,
+  'session:reset': SessionEventSchema,
+  stop: StopEventSchema,
+  notification: NotificationEventSchema,
+} as const;
+
+export type LifecycleEventName = keyof typeof LifecycleEventSchemas;
+export type LifecycleEvents = {
+  [K in LifecycleEventName]: z.output<(typeof LifecycleEventSchemas)[K]>;
+};
+
+/** How a call ended. */
+export type CallOutcome =
+  | 'result'
+  | 'remote-error'
+  | 'invalid-result'
+  | 'timeout'
+  | 'cancelled'
+  | 'provider-gone'
+  | 'tool-unregistered'
+  | 'send-failed';
+
+export interface ToolSummary {
+  readonly name: string;
+  readonly providerName: string;
+  readonly provider: string;
+  readonly description: string;
+  readonly annotations: ToolAnnotations | undefined;
+}
+
+export interface CallInfo {
+  readonly callId: string;
+  readonly tool: string;
+  readonly provider: string;
+  readonly sessionKey: string | undefined;
+}
+
+/** The proxy's own events. */
+export interface ProxyEvents {
+  'tool:registered': { tool: ToolSummary; updated: boolean };
+  'tool:unregistered': { tool: ToolSummary; cause: 'unregistered' | 'provider-left' };
+  'call:started': CallInfo & { timeoutMs: number };
+  'call:progress': CallInfo & {
+    progress: number;
+    total: number | undefined;
+    message: string | undefined;
+  };
+  'call:settled': CallInfo & {
+    outcome: CallOutcome;
+    durationMs: number;
+    reason: CancelReason | undefined;
+    error: ToolProxyError | undefined;
+  };
+}
+
+export type HookEvents = LifecycleEvents & ProxyEvents;
+export type HookEventName = keyof HookEvents;

@@ -1,0 +1,49 @@
+/** toolproxy: the agent-side core. Transport-agnostic; bridges live in `toolproxy/*` subpaths. */
+
+export type { ProgressUpdate } from './calls/pending-call.js';
+export type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
+export {
+  CANCEL_REASONS,
+  CancelReason,
+  describeUnknown,
+  ErrorCode,
+  isToolProxyError,
+  ToolProxyError,
+  type ToolProxyErrorOptions,
+} from './errors.js';
+export { type Handler, HookBus, type Unsubscribe } from './hooks/bus.js';
+export {
+  type CallInfo,
+  type CallOutcome,
+  type HookEventName,
+  type HookEvents,
+  type LifecycleEventName,
+  LifecycleEventSchemas,
+  type LifecycleEvents,
+  type ProxyEvents,
+  type ToolSummary,
+} from './hooks/events.js';
+export { type Logger, silentLogger } from './logger.js';
+export {
+  type DecodeResult,
+  decodeFrame,
+  encodeFrame,
+  type FrameProblem,
+} from './protocol/codec.js';
+export * from './protocol/frames.js';
+export { defineTool, type ToolContext, type ToolDefinition } from './provider/define-tool.js';
+export { type ProviderEvents, ToolProvider, type ToolProviderOptions } from './provider/runtime.js';
+export {
+  allowAllProviders,
+  type RegistrationFailure,
+  type RegistrationPolicy,
+  type RegistrationRequest,
+} from './registry/registry.js';
+export type { ProxyStats } from './stats.js';
+export { systemTimers, type Timers } from './timers.js';
+export {
+  type CallOptions,
+  type ExposedTool,
+  ToolProxy,
+  type ToolProxyOptions,
+} from './tool-proxy.js';

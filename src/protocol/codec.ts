@@ -1,0 +1,86 @@
+/**
+ * Frames in and out of JSON text. Decoding never throws: every way a frame can be wrong is a value,
+ * so a transport's event handler can count it and move on.
+ */
+import type { z } from 'zod';
+
+export type FrameProblem = 'too-large' | 'not-json' | 'not-object' | 'unknown-type' | 'invalid';
+
+export type DecodeResult<F> =
+  | { ok: true; frame: F }
+  | {
+      ok: false;
+      problem: FrameProblem;
+      /** Human-readable, for logs and for answers to the sender. */
+      error: string;
+      /** The frame's `type`, when it had one. */
+      type?: string;
+      /** The parsed object, when the text was a JSON object (for answering a bad frame). */
+      raw?: Record<string, unknown>;
+      /** For `invalid`: the first field that failed, e.g. `input_schema`. */
+      field?: string;
+    };
+
+export const DEFAULT_MAX_FRAME_CHARS = 1_048_576;
+
+type SchemaMap = Record<string, z.ZodType>;
+type FrameOf<M extends SchemaMap> = z.output<M[keyof M]>;
+
+export function decodeFrame<M extends SchemaMap>(
+  text: string,
+  schemas: M,
+  maxChars: number = DEFAULT_MAX_FRAME_CHARS,
+): DecodeResult<FrameOf<M>> {
+  if (text.length > maxChars) {
+    return {
+      ok: false,
+      problem: 'too-large',
+      error: `frame of ${text.length} chars exceeds ${maxChars}`,
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: 'not-json', error: (error as Error).message };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problem: 'not-object', error: 'a frame must be a JSON object' };
+  }
+  const raw = value as Record<string, unknown>;
+  const type = raw.type;
+  if (typeof type !== 'string') {
+    return { ok: false, problem: 'unknown-type', error: 'frame has no string "type"', raw };
+  }
+  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (schema === undefined) {
+    return { ok: false, problem: 'unknown-type', error: `unknown frame type "${type}"`, type, raw };
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const field = first?.path[0] === undefined ? undefined : String(first.path[0]);
+    return {
+      ok: false,
+      problem: 'invalid',
+      error: formatIssues(parsed.error.issues),
+      type,
+      raw,
+      ...(field === undefined ? {} : { field }),
+    };
+  }
+  return { ok: true, frame: parsed.data as FrameOf<M> };
+}
+
+export function encodeFrame(frame: object): string {
+  return JSON.stringify(frame);
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[], max = 5): string {
+  const shown = issues.slice(0, max).map((issue) => {
+    const path = issue.path.length === 0 ? '(frame)' : issue.path.map(String).join('.');
+    return `${path}: ${issue.message}`;
+  });
+  const more = issues.length > max ? `; and ${issues.length - max} more` : '';
+  return shown.join('; ') + more;
+}

@@ -1,0 +1,170 @@
+/**
+ * The wire protocol, as zod schemas: the single source of truth for every frame.
+ * Received frames are parsed tolerantly (unknown keys are ignored); emitted frames are built from
+ * these types. Field names are snake_case on the wire. See PROTOCOL.md.
+ */
+import { z } from 'zod';
+import { CANCEL_REASONS, type CancelReason } from '../errors.js';
+
+/** Version of the toolproxy additions; hermes-livekit v0.3 frames carry no version at all. */
+export const PROTOCOL_VERSION = 1;
+
+/** Caps that apply while parsing, before any frame reaches the registry or a call. */
+export const WIRE_LIMITS = {
+  callIdLength: 128,
+  toolNameLength: 256,
+  progressMessageLength: 1_000,
+  errorMessageLength: 8_192,
+  batchSize: 256,
+} as const;
+
+const callId = z.string().min(1).max(WIRE_LIMITS.callIdLength);
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const ToolAnnotationsSchema = z.object({
+  title: z.string().max(200).optional(),
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
+export type ToolAnnotations = z.infer<typeof ToolAnnotationsSchema>;
+
+export const ToolMetadataSchema = z.object({
+  /** Per-tool deadline in ms (hermes-livekit's design name); clamped by the proxy's maximum. */
+  max_execution_time_ms: z.number().int().positive().optional(),
+  /** MCP tool annotations, passed to agents as hints. */
+  annotations: ToolAnnotationsSchema.optional(),
+});
+export type ToolMetadata = z.infer<typeof ToolMetadataSchema>;
+
+/** One tool as a provider describes it (the body of `client:tool-register`). */
+export const ToolRegistrationSchema = z.object({
+  name: z.string().max(WIRE_LIMITS.toolNameLength),
+  description: z.string().default(''),
+  input_schema: jsonObject,
+  metadata: ToolMetadataSchema.optional(),
+});
+export type ToolRegistration = z.infer<typeof ToolRegistrationSchema>;
+
+// ---- provider -> proxy -------------------------------------------------------------------------
+
+export const ToolRegisterFrame = ToolRegistrationSchema.extend({
+  type: z.literal('client:tool-register'),
+});
+
+/** New: several tools in one frame; `replace: true` makes the list the provider's complete set. */
+export const ToolRegisterBatchFrame = z.object({
+  type: z.literal('client:tool-register-batch'),
+  tools: z.array(z.unknown()).max(WIRE_LIMITS.batchSize),
+  replace: z.boolean().default(false),
+});
+
+export const ToolUnregisterFrame = z.object({
+  type: z.literal('client:tool-unregister'),
+  name: z.string().max(WIRE_LIMITS.toolNameLength),
+});
+
+export const RemoteErrorSchema = z.union([
+  z.string().max(WIRE_LIMITS.errorMessageLength),
+  z.object({
+    message: z.string().max(WIRE_LIMITS.errorMessageLength),
+    code: z.string().max(200).optional(),
+    data: z.unknown().optional(),
+  }),
+]);
+
+/** hermes-livekit semantics: an `error` that is present and not null wins; otherwise `result`. */
+export const ToolResultFrame = z.object({
+  type: z.literal('client:tool-result'),
+  call_id: callId,
+  result: z.unknown().optional(),
+  error: RemoteErrorSchema.nullish(),
+});
+
+/** New: progress on a running call; `progress` must increase (MCP rule). */
+export const ToolProgressFrame = z.object({
+  type: z.literal('client:tool-progress'),
+  call_id: callId,
+  progress: z.number().finite(),
+  total: z.number().finite().optional(),
+  message: z.string().max(WIRE_LIMITS.progressMessageLength).optional(),
+});
+
+export const ProviderFrameSchemas = {
+  'client:tool-register': ToolRegisterFrame,
+  'client:tool-register-batch': ToolRegisterBatchFrame,
+  'client:tool-unregister': ToolUnregisterFrame,
+  'client:tool-result': ToolResultFrame,
+  'client:tool-progress': ToolProgressFrame,
+} as const;
+export type ProviderFrameType = keyof typeof ProviderFrameSchemas;
+export type ProviderFrame = z.infer<(typeof ProviderFrameSchemas)[ProviderFrameType]>;
+
+// ---- proxy -> provider -------------------------------------------------------------------------
+
+/** New: sent when the proxy joins or rejoins, so providers (re)register. */
+export const HelloFrame = z.object({
+  type: z.literal('agent:hello'),
+  protocol_version: z.number().int(),
+  default_timeout_ms: z.number().int().positive(),
+  max_tool_timeout_ms: z.number().int().positive(),
+});
+
+export const ToolRegisteredFrame = z.object({
+  type: z.literal('agent:tool-registered'),
+  name: z.string(),
+  success: z.boolean(),
+  reason: z.string().optional(),
+  detail: z.string().optional(),
+  /** The name agents see, when it differs from `name` (a collision suffix). */
+  exposed_name: z.string().optional(),
+});
+
+export const ToolUnregisteredFrame = z.object({
+  type: z.literal('agent:tool-unregistered'),
+  name: z.string(),
+  success: z.boolean(),
+  reason: z.string().optional(),
+});
+
+export const ToolCallFrame = z.object({
+  type: z.literal('agent:tool-call'),
+  call_id: callId,
+  name: z.string(),
+  arguments: jsonObject,
+  /** New: how long the proxy will wait for this call, in ms, from when it was sent. */
+  timeout_ms: z.number().int().positive().optional(),
+});
+
+const cancelReason = z.enum(CANCEL_REASONS as [CancelReason, ...CancelReason[]]);
+
+export const ToolCallCancelledFrame = z.object({
+  type: z.literal('agent:tool-call-cancelled'),
+  call_id: callId,
+  name: z.string().optional(),
+  // Tolerant on receipt: hermes-livekit v0.3 proxies send "session-reset"; future ones may add reasons.
+  reason: z.union([cancelReason, z.string()]).optional(),
+  detail: z.string().optional(),
+});
+
+export const ToolCallTimeoutFrame = z.object({
+  type: z.literal('agent:tool-call-timeout'),
+  call_id: callId,
+  name: z.string().optional(),
+});
+
+export const ProxyFrameSchemas = {
+  'agent:hello': HelloFrame,
+  'agent:tool-registered': ToolRegisteredFrame,
+  'agent:tool-unregistered': ToolUnregisteredFrame,
+  'agent:tool-call': ToolCallFrame,
+  'agent:tool-call-cancelled': ToolCallCancelledFrame,
+  'agent:tool-call-timeout': ToolCallTimeoutFrame,
+} as const;
+export type ProxyFrameType = keyof typeof ProxyFrameSchemas;
+export type ProxyFrame = z.infer<(typeof ProxyFrameSchemas)[ProxyFrameType]>;
+
+/** What the proxy sends, typed from the schemas (input side: defaults may be omitted). */
+export type OutboundProxyFrame = z.input<(typeof ProxyFrameSchemas)[ProxyFrameType]>;
+export type OutboundProviderFrame = z.input<(typeof ProviderFrameSchemas)[ProviderFrameType]>;

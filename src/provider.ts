@@ -1,0 +1,9 @@
+/**
+ * toolproxy/provider: the browser-safe entry for tool providers (pages, robots, Node programs).
+ * It pulls in zod and the wire protocol, not the proxy's JSON Schema compiler.
+ */
+export type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
+export { CancelReason, ErrorCode, isToolProxyError, ToolProxyError } from './errors.js';
+export type { Logger } from './logger.js';
+export { defineTool, type ToolContext, type ToolDefinition } from './provider/define-tool.js';
+export { type ProviderEvents, ToolProvider, type ToolProviderOptions } from './provider/runtime.js';

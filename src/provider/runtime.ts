@@ -1,0 +1,316 @@
+/**
+ * The provider side (browser-safe: no Node built-ins). Registers its tools with every proxy it
+ * sees (on connect, when a proxy joins, on every hello), runs calls with an AbortSignal, and stops
+ * a handler the moment the proxy cancels or times the call out. It sends nothing for a call the
+ * proxy already gave up on.
+ */
+import type { ChannelHandlers, PeerInfo, ToolChannel } from '../channel.js';
+import { CancelReason, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
+import { HookBus } from '../hooks/bus.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { decodeFrame, encodeFrame, formatIssues } from '../protocol/codec.js';
+import {
+  type OutboundProviderFrame,
+  type ProxyFrame,
+  ProxyFrameSchemas,
+} from '../protocol/frames.js';
+import { type ToolDefinition, toRegistration } from './define-tool.js';
+
+export interface ProviderEvents {
+  registered: { proxy: string; name: string; exposedName: string };
+  'registration-failed': {
+    proxy: string;
+    name: string;
+    reason: string | undefined;
+    detail: string | undefined;
+  };
+  'call:started': { proxy: string; callId: string; name: string };
+  /** The proxy cancelled or timed out a running call; its handler's signal was aborted. */
+  'call:aborted': { proxy: string; callId: string; name: string; reason: ToolProxyError };
+  'call:finished': { proxy: string; callId: string; name: string; ok: boolean };
+}
+
+export interface ToolProviderOptions {
+  tools: readonly ToolDefinition[];
+  /** Which peers are proxies to register with. Default: peers the transport marks as agents. */
+  isProxy?: (peer: PeerInfo) => boolean;
+  logger?: Logger;
+}
+
+interface RunningCall {
+  readonly name: string;
+  readonly controller: AbortController;
+}
+
+type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
+
+export class ToolProvider {
+  readonly events: HookBus<ProviderEvents>;
+  readonly #tools = new Map<string, ToolDefinition>();
+  readonly #isProxy: (peer: PeerInfo) => boolean;
+  readonly #logger: Logger;
+  readonly #proxies = new Set<string>();
+  readonly #running = new Map<string, RunningCall>();
+  #channel: ToolChannel | undefined;
+
+  constructor(options: ToolProviderOptions) {
+    this.#logger = options.logger ?? silentLogger;
+    this.events = new HookBus<ProviderEvents>(this.#logger);
+    this.#isProxy = options.isProxy ?? ((peer) => peer.isAgent === true);
+    for (const tool of options.tools) {
+      toRegistration(tool); // fail fast on a tool that cannot be registered
+      this.#tools.set(tool.name, tool);
+    }
+  }
+
+  async connect(channel: ToolChannel): Promise<void> {
+    if (this.#channel !== undefined) throw new Error('ToolProvider.connect: already connected');
+    this.#channel = channel;
+    await channel.start(this.#handlers());
+  }
+
+  /** Handlers running now. */
+  get runningCalls(): number {
+    return this.#running.size;
+  }
+
+  /** Aborts running handlers and closes the channel. */
+  async close(): Promise<void> {
+    this.#abortAll('the provider is closing');
+    const channel = this.#channel;
+    this.#channel = undefined;
+    await channel?.close();
+  }
+
+  #handlers(): ChannelHandlers {
+    return {
+      onFrame: (from, text) => this.#guard(() => this.#onFrame(from, text)),
+      onPeerJoined: (peer) => this.#guard(() => this.#proxyAppeared(peer)),
+      onPeerLeft: (peer) => this.#guard(() => this.#proxyLeft(peer.identity)),
+      onConnected: () => this.#guard(() => this.#scanPeers()),
+      onClosed: () => this.#guard(() => this.#abortAll('the connection to the proxy was lost')),
+    };
+  }
+
+  /** On (re)connect: every proxy already present gets our tools. */
+  #scanPeers(): void {
+    for (const peer of this.#channel?.peers() ?? []) this.#proxyAppeared(peer);
+  }
+
+  #proxyAppeared(peer: PeerInfo): void {
+    if (!this.#isProxy(peer)) return;
+    this.#proxies.add(peer.identity);
+    this.#registerAll(peer.identity);
+  }
+
+  #proxyLeft(identity: string): void {
+    if (!this.#proxies.delete(identity)) return;
+    this.#abortAll('the proxy left', identity);
+  }
+
+  #onFrame(from: PeerInfo, text: string): void {
+    if (!this.#proxies.has(from.identity) && !this.#isProxy(from)) return; // only proxies may call
+    const decoded = decodeFrame(text, ProxyFrameSchemas);
+    if (!decoded.ok) {
+      this.#logger.debug(
+        { from: from.identity, problem: decoded.problem, error: decoded.error },
+        'frame ignored',
+      );
+      return;
+    }
+    const frame = decoded.frame;
+    const proxy = from.identity;
+    switch (frame.type) {
+      case 'agent:hello':
+        this.#proxies.add(proxy);
+        this.#registerAll(proxy);
+        return;
+      case 'agent:tool-call':
+        this.#startCall(proxy, frame);
+        return;
+      case 'agent:tool-call-cancelled':
+        this.#abort(proxy, frame.call_id, cancelledByProxy(frame));
+        return;
+      case 'agent:tool-call-timeout':
+        this.#abort(proxy, frame.call_id, timedOutByProxy(frame));
+        return;
+      case 'agent:tool-registered':
+        this.#registrationAnswered(proxy, frame);
+        return;
+      case 'agent:tool-unregistered':
+        return;
+    }
+  }
+
+  #registerAll(proxy: string): void {
+    for (const tool of this.#tools.values())
+      this.#send(proxy, { type: 'client:tool-register', ...toRegistration(tool) });
+  }
+
+  #registrationAnswered(proxy: string, frame: Frame<'agent:tool-registered'>): void {
+    if (frame.success) {
+      this.events.emit('registered', {
+        proxy,
+        name: frame.name,
+        exposedName: frame.exposed_name ?? frame.name,
+      });
+    } else {
+      this.#logger.warn(
+        { proxy, tool: frame.name, reason: frame.reason, detail: frame.detail },
+        'registration refused',
+      );
+      this.events.emit('registration-failed', {
+        proxy,
+        name: frame.name,
+        reason: frame.reason,
+        detail: frame.detail,
+      });
+    }
+  }
+
+  #startCall(proxy: string, frame: Frame<'agent:tool-call'>): void {
+    const key = runningKey(proxy, frame.call_id);
+    if (this.#running.has(key)) return; // a duplicated call frame: already running
+    const callId = frame.call_id;
+    const tool = this.#tools.get(frame.name);
+    if (tool === undefined) {
+      this.#send(proxy, {
+        type: 'client:tool-result',
+        call_id: callId,
+        error: `unknown tool "${frame.name}"`,
+      });
+      return;
+    }
+    const parsed = tool.input.safeParse(frame.arguments);
+    if (!parsed.success) {
+      const error = `invalid arguments: ${formatIssues(parsed.error.issues)}`;
+      this.#send(proxy, { type: 'client:tool-result', call_id: callId, error });
+      return;
+    }
+    const controller = new AbortController();
+    this.#running.set(key, { name: tool.name, controller });
+    this.events.emit('call:started', { proxy, callId, name: tool.name });
+    const context = {
+      signal: controller.signal,
+      callId,
+      caller: proxy,
+      progress: (progress: number, total?: number, message?: string) => {
+        if (controller.signal.aborted) return;
+        this.#send(proxy, {
+          type: 'client:tool-progress',
+          call_id: callId,
+          progress,
+          total,
+          message,
+        });
+      },
+    };
+    void this.#run(tool, parsed.data, context).then((answer) => {
+      if (this.#running.get(key)?.controller === controller) this.#running.delete(key);
+      const ok = answer.error === undefined;
+      this.events.emit('call:finished', { proxy, callId, name: tool.name, ok });
+      if (controller.signal.aborted) return; // the proxy gave up on it: it wants nothing more
+      this.#send(proxy, { type: 'client:tool-result', call_id: callId, ...answer });
+    });
+  }
+
+  async #run(
+    tool: ToolDefinition,
+    args: unknown,
+    context: Parameters<ToolDefinition['handler']>[1],
+  ) {
+    try {
+      const result: unknown = await tool.handler(args, context);
+      encodeFrame({ result }); // a result that cannot be serialised becomes an error, not a lost call
+      return { result: result === undefined ? null : result } as {
+        result: unknown;
+        error?: undefined;
+      };
+    } catch (error) {
+      return { error: describeUnknown(error) || 'tool failed' };
+    }
+  }
+
+  #abort(proxy: string, callId: string, reason: ToolProxyError): void {
+    const running = this.#running.get(runningKey(proxy, callId));
+    if (running === undefined) return;
+    this.#running.delete(runningKey(proxy, callId));
+    running.controller.abort(reason);
+    this.events.emit('call:aborted', { proxy, callId, name: running.name, reason });
+  }
+
+  #abortAll(detail: string, proxy?: string): void {
+    const reason = new ToolProxyError(ErrorCode.Cancelled, `The call was abandoned: ${detail}.`, {
+      reason: CancelReason.ProxyShuttingDown,
+      detail,
+    });
+    for (const key of [...this.#running.keys()]) {
+      const [owner, callId] = splitKey(key);
+      if (proxy === undefined || owner === proxy) this.#abort(owner, callId, reason);
+    }
+  }
+
+  #send(to: string, frame: OutboundProviderFrame): void {
+    const channel = this.#channel;
+    if (channel === undefined) return;
+    let text: string;
+    try {
+      text = encodeFrame(frame);
+    } catch (error) {
+      this.#logger.warn(
+        { to, type: frame.type, error: describeUnknown(error) },
+        'frame not serialisable',
+      );
+      return;
+    }
+    try {
+      Promise.resolve(channel.send(to, text)).catch((error: unknown) =>
+        this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed'),
+      );
+    } catch (error) {
+      this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed');
+    }
+  }
+
+  #guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.#logger.error({ error: describeUnknown(error) }, 'internal error in channel handler');
+    }
+  }
+}
+
+function runningKey(proxy: string, callId: string): string {
+  return `${proxy}\u0000${callId}`;
+}
+
+function splitKey(key: string): [string, string] {
+  const at = key.indexOf('\u0000');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
+function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): ToolProxyError {
+  const reason = (Object.values(CancelReason) as string[]).includes(frame.reason ?? '')
+    ? (frame.reason as CancelReason)
+    : undefined;
+  return new ToolProxyError(
+    ErrorCode.Cancelled,
+    `The proxy cancelled the call (${frame.reason ?? 'no reason given'}).`,
+    {
+      callId: frame.call_id,
+      ...(reason === undefined ? {} : { reason }),
+      ...(frame.detail === undefined ? {} : { detail: frame.detail }),
+    },
+  );
+}
+
+function timedOutByProxy(frame: Frame<'agent:tool-call-timeout'>): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.Timeout,
+    'The proxy stopped waiting for the call (deadline passed).',
+    {
+      callId: frame.call_id,
+    },
+  );
+}

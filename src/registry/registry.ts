@@ -1,0 +1,240 @@
+/**
+ * Which provider offers which tool, under which exposed name. Pure bookkeeping: it validates and
+ * records registrations and reports changes; it sends nothing and knows no calls.
+ */
+import type { ToolAnnotations, ToolRegistration } from '../protocol/frames.js';
+import { EXPOSED_TOOL_NAME, PROVIDER_TOOL_NAME, suffixedName } from './names.js';
+import {
+  type CompiledSchema,
+  SchemaCompiler,
+  SchemaError,
+  type SchemaLimits,
+} from './schema-validator.js';
+
+export interface RegisteredTool {
+  /** The name agents see and call. */
+  readonly exposedName: string;
+  /** The name the provider registered (and receives in `agent:tool-call`). */
+  readonly name: string;
+  /** The provider's identity, as its transport authenticated it. */
+  readonly provider: string;
+  readonly description: string;
+  readonly inputSchema: Readonly<Record<string, unknown>>;
+  readonly annotations: ToolAnnotations | undefined;
+  /** The provider's own deadline for this tool (`metadata.max_execution_time_ms`), if any. */
+  readonly timeoutMs: number | undefined;
+  readonly validator: CompiledSchema;
+}
+
+/** Reasons on the wire (`agent:tool-registered.reason`); the first two are hermes-livekit's. */
+export type RegistrationFailure =
+  | 'name-invalid'
+  | 'schema-invalid'
+  | 'description-invalid'
+  | 'metadata-invalid'
+  | 'too-many-tools'
+  | 'not-allowed'
+  | 'name-taken'
+  | 'registry-collision';
+
+export type RegisterOutcome =
+  | { ok: true; tool: RegisteredTool; change: 'registered' | 'updated' | 'unchanged' }
+  | { ok: false; reason: RegistrationFailure; detail: string };
+
+export type UnregisterOutcome =
+  | { ok: true; tool: RegisteredTool }
+  | { ok: false; reason: 'not-found' | 'not-owned-by-you' };
+
+export type RegistryChange =
+  | { kind: 'registered' | 'updated'; tool: RegisteredTool }
+  | { kind: 'unregistered'; tool: RegisteredTool; cause: 'unregistered' | 'provider-left' };
+
+export interface RegistrationRequest {
+  readonly provider: string;
+  readonly name: string;
+  readonly description: string;
+  readonly annotations: ToolAnnotations | undefined;
+}
+
+/** Decides which provider may register which tool. Return false (or a reason) to refuse. */
+export type RegistrationPolicy = (
+  request: RegistrationRequest,
+) => boolean | { allow: false; reason?: string };
+
+/** The default: any provider the transport authenticated may register any tool. */
+export const allowAllProviders: RegistrationPolicy = () => true;
+
+export interface RegistryOptions extends Partial<SchemaLimits> {
+  maxToolsPerProvider?: number;
+  maxDescriptionChars?: number;
+  /** Two providers, one name: `suffix` (default) exposes the later one as `name_<hash>`; `reject` refuses it. */
+  onNameCollision?: 'suffix' | 'reject';
+  policy?: RegistrationPolicy;
+  onChange?: (change: RegistryChange) => void;
+}
+
+interface Entry {
+  tool: RegisteredTool;
+  fingerprint: string;
+}
+
+export class ToolRegistry {
+  readonly #byExposed = new Map<string, Entry>();
+  readonly #byProvider = new Map<string, Map<string, Entry>>();
+  readonly #compiler: SchemaCompiler;
+  readonly #maxTools: number;
+  readonly #maxDescription: number;
+  readonly #collision: 'suffix' | 'reject';
+  readonly #policy: RegistrationPolicy;
+  readonly #onChange: (change: RegistryChange) => void;
+  #sorted: RegisteredTool[] | undefined;
+
+  constructor(options: RegistryOptions = {}) {
+    this.#compiler = new SchemaCompiler(options);
+    this.#maxTools = options.maxToolsPerProvider ?? 64;
+    this.#maxDescription = options.maxDescriptionChars ?? 4_096;
+    this.#collision = options.onNameCollision ?? 'suffix';
+    this.#policy = options.policy ?? allowAllProviders;
+    this.#onChange = options.onChange ?? (() => {});
+  }
+
+  register(provider: string, registration: ToolRegistration): RegisterOutcome {
+    const { name, description, input_schema: inputSchema, metadata } = registration;
+    if (!PROVIDER_TOOL_NAME.test(name)) {
+      return fail('name-invalid', `"${name.slice(0, 80)}" must match ${PROVIDER_TOOL_NAME.source}`);
+    }
+    if (description.length > this.#maxDescription) {
+      return fail(
+        'description-invalid',
+        `description is ${description.length} chars; the limit is ${this.#maxDescription}`,
+      );
+    }
+    const own = this.#byProvider.get(provider);
+    const previous = own?.get(name);
+    if (previous === undefined && (own?.size ?? 0) >= this.#maxTools) {
+      return fail('too-many-tools', `a provider may register at most ${this.#maxTools} tools`);
+    }
+    const verdict = this.#policy({
+      provider,
+      name,
+      description,
+      annotations: metadata?.annotations,
+    });
+    if (verdict !== true) {
+      const why = typeof verdict === 'object' ? verdict.reason : undefined;
+      return fail('not-allowed', why ?? `provider "${provider}" may not register "${name}"`);
+    }
+    const fingerprint = JSON.stringify([description, inputSchema, metadata ?? null]);
+    if (previous?.fingerprint === fingerprint)
+      return { ok: true, tool: previous.tool, change: 'unchanged' };
+
+    const exposedName = previous?.tool.exposedName ?? this.#pickExposedName(name, provider);
+    if (typeof exposedName !== 'string') return exposedName;
+    let validator: CompiledSchema;
+    try {
+      validator = this.#compiler.compile(inputSchema);
+    } catch (error) {
+      const detail =
+        error instanceof SchemaError ? error.message : `input_schema rejected: ${String(error)}`;
+      return fail('schema-invalid', detail);
+    }
+    const tool: RegisteredTool = {
+      exposedName,
+      name,
+      provider,
+      description,
+      inputSchema,
+      annotations: metadata?.annotations,
+      timeoutMs: metadata?.max_execution_time_ms,
+      validator,
+    };
+    previous?.tool.validator.dispose();
+    this.#store(provider, { tool, fingerprint });
+    this.#changed({ kind: previous === undefined ? 'registered' : 'updated', tool });
+    return { ok: true, tool, change: previous === undefined ? 'registered' : 'updated' };
+  }
+
+  unregister(provider: string, name: string): UnregisterOutcome {
+    const entry = this.#byProvider.get(provider)?.get(name);
+    if (entry === undefined) {
+      const ownedElsewhere = [...this.#byProvider.values()].some((tools) => tools.has(name));
+      return { ok: false, reason: ownedElsewhere ? 'not-owned-by-you' : 'not-found' };
+    }
+    this.#remove(entry.tool, 'unregistered');
+    return { ok: true, tool: entry.tool };
+  }
+
+  /** Drops every tool of a provider that left; returns them. */
+  removeProvider(provider: string): RegisteredTool[] {
+    const own = this.#byProvider.get(provider);
+    if (own === undefined) return [];
+    const tools = [...own.values()].map((entry) => entry.tool);
+    for (const tool of tools) this.#remove(tool, 'provider-left');
+    return tools;
+  }
+
+  /** Names this provider registered, for a `replace: true` batch. */
+  namesOf(provider: string): string[] {
+    return [...(this.#byProvider.get(provider)?.keys() ?? [])];
+  }
+
+  get(exposedName: string): RegisteredTool | undefined {
+    return this.#byExposed.get(exposedName)?.tool;
+  }
+
+  /** Every tool, in a stable order (by exposed name). */
+  list(): readonly RegisteredTool[] {
+    this.#sorted ??= [...this.#byExposed.values()]
+      .map((entry) => entry.tool)
+      .sort((a, b) => (a.exposedName < b.exposedName ? -1 : a.exposedName > b.exposedName ? 1 : 0));
+    return this.#sorted;
+  }
+
+  get size(): number {
+    return this.#byExposed.size;
+  }
+
+  #pickExposedName(name: string, provider: string): string | RegisterOutcome {
+    if (!this.#byExposed.has(name) && EXPOSED_TOOL_NAME.test(name)) return name;
+    if (this.#collision === 'reject') {
+      return fail('name-taken', `another provider already offers "${name}"`);
+    }
+    const alternative = suffixedName(name, provider);
+    if (this.#byExposed.has(alternative)) {
+      return fail(
+        'registry-collision',
+        `"${name}" and its alternative "${alternative}" are both taken`,
+      );
+    }
+    return alternative;
+  }
+
+  #store(provider: string, entry: Entry): void {
+    let own = this.#byProvider.get(provider);
+    if (own === undefined) {
+      own = new Map();
+      this.#byProvider.set(provider, own);
+    }
+    own.set(entry.tool.name, entry);
+    this.#byExposed.set(entry.tool.exposedName, entry);
+    this.#sorted = undefined;
+  }
+
+  #remove(tool: RegisteredTool, cause: 'unregistered' | 'provider-left'): void {
+    const own = this.#byProvider.get(tool.provider);
+    own?.delete(tool.name);
+    if (own?.size === 0) this.#byProvider.delete(tool.provider);
+    this.#byExposed.delete(tool.exposedName);
+    this.#sorted = undefined;
+    tool.validator.dispose();
+    this.#changed({ kind: 'unregistered', tool, cause });
+  }
+
+  #changed(change: RegistryChange): void {
+    this.#onChange(change);
+  }
+}
+
+function fail(reason: RegistrationFailure, detail: string): RegisterOutcome {
+  return { ok: false, reason, detail };
+}

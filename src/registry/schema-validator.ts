@@ -1,0 +1,138 @@
+/**
+ * Registered input schemas come from the network, so they are untrusted input: bounded in size and
+ * depth before compilation, compiled by Ajv (draft-07 or 2020-12, by `$schema`), and every regex
+ * they contain (`pattern`, `patternProperties`) runs on RE2 (re2js): linear time, no catastrophic
+ * backtracking. Arguments are then validated before anything goes on the wire.
+ */
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import { RE2JS } from 're2js';
+
+export interface SchemaLimits {
+  /** Serialized size of one input schema, in characters. */
+  maxSchemaChars: number;
+  /** Nesting depth of objects/arrays inside one schema. */
+  maxSchemaDepth: number;
+  /** Objects, arrays and values in one schema. */
+  maxSchemaNodes: number;
+}
+
+export const DEFAULT_SCHEMA_LIMITS: SchemaLimits = {
+  maxSchemaChars: 65_536,
+  maxSchemaDepth: 32,
+  maxSchemaNodes: 10_000,
+};
+
+export type ArgumentCheck = { ok: true } | { ok: false; problems: string[] };
+
+export interface CompiledSchema {
+  check(args: unknown): ArgumentCheck;
+  /** Frees the compiled validator (Ajv caches compiled schemas by object). */
+  dispose(): void;
+}
+
+export class SchemaError extends Error {}
+
+const re2: RegExpEngine = Object.assign(
+  (pattern: string) => {
+    let compiled: RE2JS;
+    try {
+      compiled = RE2JS.compile(pattern);
+    } catch (error) {
+      throw new SchemaError(
+        `pattern ${JSON.stringify(pattern.slice(0, 80))} is not supported (${(error as Error).message}); ` +
+          'patterns run on RE2: no backreferences or lookaround',
+      );
+    }
+    return { test: (input: string) => compiled.matcher(input).find() };
+  },
+  { code: 're2js' },
+);
+
+const ajvOptions: Options = {
+  strict: false,
+  allErrors: true,
+  addUsedSchema: false,
+  validateFormats: false,
+  logger: false,
+  code: { regExp: re2 },
+};
+
+export class SchemaCompiler {
+  readonly #limits: SchemaLimits;
+  #draft07: Ajv | undefined;
+  #draft2020: Ajv2020 | undefined;
+
+  constructor(limits: Partial<SchemaLimits> = {}) {
+    this.#limits = { ...DEFAULT_SCHEMA_LIMITS, ...limits };
+  }
+
+  /** Throws SchemaError with a reason fit for `agent:tool-registered.detail`. */
+  compile(schema: Record<string, unknown>): CompiledSchema {
+    this.#checkShape(schema);
+    const { $schema, ...rest } = schema;
+    const ajv = this.#ajvFor($schema);
+    let validate: ValidateFunction;
+    try {
+      validate = ajv.compile(rest);
+    } catch (error) {
+      ajv.removeSchema(rest);
+      if (error instanceof SchemaError) throw error;
+      throw new SchemaError(`input_schema does not compile: ${(error as Error).message}`);
+    }
+    return {
+      check: (args) =>
+        validate(args) ? { ok: true } : { ok: false, problems: describe(validate.errors) },
+      dispose: () => ajv.removeSchema(rest),
+    };
+  }
+
+  #ajvFor(dialect: unknown): Ajv | Ajv2020 {
+    if (typeof dialect === 'string' && /draft-0[67]/.test(dialect)) {
+      this.#draft07 ??= new Ajv(ajvOptions);
+      return this.#draft07;
+    }
+    this.#draft2020 ??= new Ajv2020(ajvOptions);
+    return this.#draft2020;
+  }
+
+  /** Walks without recursion, so a hostile nesting depth cannot overflow the stack. */
+  #checkShape(schema: Record<string, unknown>): void {
+    if (schema.type !== 'object') {
+      throw new SchemaError('input_schema must be a JSON Schema object with "type": "object"');
+    }
+    const { maxSchemaDepth, maxSchemaNodes, maxSchemaChars } = this.#limits;
+    const stack: Array<[unknown, number]> = [[schema, 1]];
+    let nodes = 0;
+    while (stack.length > 0) {
+      const [value, depth] = stack.pop() as [unknown, number];
+      if (++nodes > maxSchemaNodes)
+        throw new SchemaError(`input_schema has more than ${maxSchemaNodes} nodes`);
+      if (typeof value !== 'object' || value === null) continue;
+      if (depth > maxSchemaDepth)
+        throw new SchemaError(`input_schema is nested deeper than ${maxSchemaDepth}`);
+      for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    }
+    const chars = JSON.stringify(schema).length;
+    if (chars > maxSchemaChars) {
+      throw new SchemaError(`input_schema is ${chars} chars; the limit is ${maxSchemaChars}`);
+    }
+  }
+}
+
+function describe(errors: ErrorObject[] | null | undefined, max = 8): string[] {
+  const list = errors ?? [];
+  const problems = list.slice(0, max).map((error) => {
+    const where = error.instancePath === '' ? 'arguments' : `arguments${error.instancePath}`;
+    const extra =
+      error.keyword === 'additionalProperties'
+        ? ` (${String((error.params as { additionalProperty?: unknown }).additionalProperty)})`
+        : error.keyword === 'enum'
+          ? ` (${JSON.stringify((error.params as { allowedValues?: unknown }).allowedValues)})`
+          : '';
+    return `${where} ${error.message ?? 'is invalid'}${extra}`;
+  });
+  if (list.length > max) problems.push(`and ${list.length - max} more`);
+  return problems;
+}
