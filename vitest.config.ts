@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+// `source` resolves toolproxy's own entry points (used by examples/) to the TypeScript sources.
+const conditions = ['source', 'import', 'module', 'node', 'default'];
+
 export default defineConfig({
-  resolve: { conditions: ['source'] },
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 10_000,

@@ -13,6 +13,7 @@ export {
 } from './errors.js';
 export { type Handler, HookBus, type Unsubscribe } from './hooks/bus.js';
 export {
+  type AgentLoopStopped,
   type CallInfo,
   type CallOutcome,
   type HookEventName,
@@ -21,6 +22,8 @@ export {
   LifecycleEventSchemas,
   type LifecycleEvents,
   type ProxyEvents,
+  parseLifecycleEvent,
+  type SessionEvent,
   type ToolSummary,
 } from './hooks/events.js';
 export { type Logger, silentLogger } from './logger.js';

@@ -5,6 +5,7 @@
  */
 import PCancelable from 'p-cancelable';
 import { newCallId } from './call-id.js';
+import { AbortFanIn } from './calls/abort-fan-in.js';
 import { CallTable } from './calls/call-table.js';
 import {
   cancelledError,
@@ -67,6 +68,7 @@ export class ToolProxy {
   readonly hooks: HookBus<HookEvents>;
   readonly #registry: ToolRegistry;
   readonly #calls = new CallTable();
+  readonly #signals = new AbortFanIn();
   readonly #stats = emptyStats();
   readonly #timers: Timers;
   readonly #logger: Logger;
@@ -169,6 +171,31 @@ export class ToolProxy {
     return this.#registry.list().map((tool) => this.#expose(tool));
   }
 
+  /**
+   * Resolves when a tool named `name` is registered (at once if it is). Rejects with CANCELLED if
+   * `signal` aborts first; the subscription is removed either way.
+   */
+  waitForTool(name: string, options: { signal?: AbortSignal } = {}): Promise<ExposedTool> {
+    const present = this.getTool(name);
+    if (present !== undefined) return Promise.resolve(present);
+    const { signal } = options;
+    if (signal?.aborted)
+      return Promise.reject(cancelledError('caller-aborted', undefined, signal.reason));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        unsubscribe();
+        reject(cancelledError('caller-aborted', undefined, signal?.reason));
+      };
+      const unsubscribe = this.hooks.on('tool:registered', ({ tool }) => {
+        if (tool.name !== name) return;
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.getTool(name) as ExposedTool);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   getTool(name: string): ExposedTool | undefined {
     const tool = this.#registry.get(name);
     return tool === undefined ? undefined : this.#expose(tool);
@@ -176,6 +203,11 @@ export class ToolProxy {
 
   get pendingCalls(): number {
     return this.#calls.size;
+  }
+
+  /** Caller signals the proxy listens to now (one listener each); zero when nothing is pending. */
+  get watchedSignals(): number {
+    return this.#signals.size;
   }
 
   stats(): ProxyStats {
@@ -223,6 +255,7 @@ export class ToolProxy {
       },
       settle,
       this.#timers,
+      this.#signals,
       this.#callSettled,
     );
     this.#calls.add(call);

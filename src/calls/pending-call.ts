@@ -7,6 +7,7 @@ import type { CancelReason, ToolProxyError } from '../errors.js';
 import type { CallOutcome } from '../hooks/events.js';
 import type { RegisteredTool } from '../registry/registry.js';
 import type { TimerHandle, Timers } from '../timers.js';
+import type { AbortableCall, AbortFanIn } from './abort-fan-in.js';
 import { cancelledError, timeoutError } from './messages.js';
 
 export interface ProgressUpdate {
@@ -34,7 +35,7 @@ export type SettleListener = (
   error: ToolProxyError | undefined,
 ) => void;
 
-export class PendingCall {
+export class PendingCall implements AbortableCall {
   readonly spec: CallSpec;
   readonly startedAt: number;
   #settled = false;
@@ -45,6 +46,7 @@ export class PendingCall {
   #deadline: number;
   readonly #hardDeadline: number;
   #signal: AbortSignal | undefined;
+  readonly #signals: AbortFanIn;
   #lastProgress = Number.NEGATIVE_INFINITY;
   #onSettled: SettleListener;
 
@@ -52,12 +54,14 @@ export class PendingCall {
     spec: CallSpec,
     settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
     timers: Timers,
+    signals: AbortFanIn,
     onSettled: SettleListener,
   ) {
     this.spec = spec;
     this.#resolve = settle.resolve;
     this.#reject = settle.reject;
     this.#timers = timers;
+    this.#signals = signals;
     this.#onSettled = onSettled;
     this.startedAt = timers.now();
     this.#hardDeadline = this.startedAt + spec.maxTotalMs;
@@ -77,7 +81,7 @@ export class PendingCall {
     this.#timer = this.#timers.setTimeout(this.#onDeadline, this.#deadline - this.startedAt);
     if (signal !== undefined) {
       this.#signal = signal;
-      signal.addEventListener('abort', this.#onCallerAbort, { once: true });
+      this.#signals.watch(signal, this);
     }
   }
 
@@ -93,6 +97,10 @@ export class PendingCall {
       this.#reject(error);
       this.#onSettled(this, outcome, error);
     }
+  }
+
+  cancelledByCaller(error: ToolProxyError): void {
+    this.cancel('caller-aborted', error);
   }
 
   cancel(reason: CancelReason, error: ToolProxyError = cancelledError(reason)): void {
@@ -123,7 +131,7 @@ export class PendingCall {
     this.#settled = true;
     this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#signal?.removeEventListener('abort', this.#onCallerAbort);
+    if (this.#signal !== undefined) this.#signals.unwatch(this.#signal, this);
     this.#signal = undefined;
     return true;
   }
@@ -134,15 +142,4 @@ export class PendingCall {
     const waited = extended && !hardCap ? this.spec.timeoutMs : this.#deadline - this.startedAt;
     this.fail('timeout', timeoutError(this.spec.tool.exposedName, this.callId, waited, hardCap));
   };
-
-  readonly #onCallerAbort = (): void => {
-    const reason: unknown = this.#signal?.reason;
-    this.cancel('caller-aborted', cancelledError('caller-aborted', abortDetail(reason), reason));
-  };
-}
-
-function abortDetail(reason: unknown): string | undefined {
-  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
-  if (typeof reason === 'string') return reason;
-  return undefined;
 }

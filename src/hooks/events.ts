@@ -51,10 +51,57 @@ export const LifecycleEventSchemas = {
   notification: NotificationEventSchema,
 } as const;
 
-export type LifecycleEventName = keyof typeof LifecycleEventSchemas;
-export type LifecycleEvents = {
-  [K in LifecycleEventName]: z.output<(typeof LifecycleEventSchemas)[K]>;
-};
+/** hermes-agent's `agent_loop_stopped`: the agent loop of `session_key` was interrupted. */
+export interface AgentLoopStopped {
+  session_key?: string | undefined;
+  platform?: string | undefined;
+  /** Free-form, e.g. "Stop requested", "Session reset requested". */
+  reason?: string | undefined;
+  /** e.g. "stop_command", "new_command". */
+  invalidation_reason?: string | undefined;
+}
+
+export interface SessionEvent {
+  session_key?: string | undefined;
+  session_id?: string | undefined;
+  platform?: string | undefined;
+  reason?: string | undefined;
+}
+
+export interface StopEvent {
+  session_key?: string | undefined;
+  session_id?: string | undefined;
+  reason?: string | undefined;
+}
+
+export interface NotificationEvent {
+  session_key?: string | undefined;
+  message?: string | undefined;
+  level?: string | undefined;
+}
+
+export interface LifecycleEvents {
+  agent_loop_stopped: AgentLoopStopped;
+  'session:start': SessionEvent;
+  'session:end': SessionEvent;
+  'session:reset': SessionEvent;
+  stop: StopEvent;
+  notification: NotificationEvent;
+}
+export type LifecycleEventName = keyof LifecycleEvents;
+
+/** Parses an untrusted lifecycle payload (from hook ingress); unknown keys are dropped. */
+export function parseLifecycleEvent<K extends LifecycleEventName>(
+  name: K,
+  payload: unknown,
+): { ok: true; event: LifecycleEvents[K] } | { ok: false; error: string } {
+  const parsed = LifecycleEventSchemas[name].safeParse(payload);
+  if (parsed.success) return { ok: true, event: parsed.data as LifecycleEvents[K] };
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`,
+  );
+  return { ok: false, error: problems.join('; ') };
+}
 
 /** How a call ended. */
 export type CallOutcome =
