@@ -434,6 +434,45 @@ describe('ToolProvider: calls', () => {
     }
   });
 
+  it('answers with an error, not nothing, when parsing the arguments throws', async () => {
+    const handler = vi.fn(() => 'ran');
+    const picky = defineTool({
+      name: 'picky',
+      description: 'its input transform throws on "bad"',
+      input: z.object({
+        code: z.string().transform((code) => {
+          if (code === 'bad') throw new Error('transform threw');
+          return code;
+        }),
+      }),
+      handler,
+    });
+    const checked = defineTool({
+      name: 'checked',
+      description: 'its input has an async refinement',
+      input: z.object({ id: z.string().refine(async (id) => id.length > 0) }),
+      handler: () => 'checked',
+    });
+    const { peer, provider } = await setup([picky, checked]);
+    peer.clear();
+
+    await peer.call(PROVIDER, 'c1', 'picky', { code: 'bad' });
+    await peer.call(PROVIDER, 'c2', 'checked', { id: 'x' });
+    await flush();
+    await flush();
+
+    expect(handler).not.toHaveBeenCalled();
+    expect(peer.framesFor('c1')).toEqual([
+      { type: 'client:tool-result', call_id: 'c1', error: expect.any(String) },
+    ]);
+    // Either the refinement is awaited and the handler runs, or the call is answered with an
+    // error; a call that is never answered is what must not happen.
+    expect(peer.framesFor('c2')).toEqual([
+      expect.objectContaining({ type: 'client:tool-result', call_id: 'c2' }),
+    ]);
+    expect(provider.runningCalls).toBe(0);
+  });
+
   it('answers a call to an unknown tool with an error', async () => {
     const { peer, provider } = await setup([echo]);
     const events = recordEvents(provider);
@@ -1004,6 +1043,36 @@ describe('ToolProvider with a real ToolProxy', () => {
       code: 'REMOTE_ERROR',
       message: expect.stringContaining('gripper jammed'),
     });
+  });
+
+  it('a tool whose argument parsing throws fails the call at once, not at the deadline', async () => {
+    const picky = defineTool({
+      name: 'picky',
+      description: 'its input transform throws on "bad"',
+      input: z.object({
+        code: z.string().transform((code) => {
+          if (code === 'bad') throw new Error('transform threw');
+          return code;
+        }),
+      }),
+      handler: ({ code }) => code,
+    });
+    const { proxy } = await linked([picky]);
+
+    let outcome: unknown = 'still pending';
+    proxy.call('picky', { code: 'bad' }).then(
+      (value) => {
+        outcome = { value };
+      },
+      (error: unknown) => {
+        outcome = error;
+      },
+    );
+    await flush();
+    await flush();
+
+    expect(outcome).toMatchObject({ code: 'REMOTE_ERROR' });
+    expect(proxy.pendingCalls).toBe(0);
   });
 
   it('registers with a proxy that starts after the provider', async () => {

@@ -1,0 +1,204 @@
+/**
+ * Starts calls and ends them: validation before anything is sent, the deadline, the call frame,
+ * and on settlement the bookkeeping, the notice to the provider and the `call:settled` event.
+ */
+import { newCallId } from '../call-id.js';
+import { type CancelReason, ToolProxyError } from '../errors.js';
+import type { HookBus } from '../hooks/bus.js';
+import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
+import type { ProviderLink } from '../provider-link.js';
+import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
+import type { ProxyStats } from '../stats.js';
+import type { Timers } from '../timers.js';
+import { AbortFanIn } from './abort-fan-in.js';
+import { CallTable } from './call-table.js';
+import {
+  cancelledError,
+  invalidArgumentsError,
+  proxyClosedError,
+  sendFailedError,
+  toolNotFoundError,
+} from './messages.js';
+import { PendingCall, type ProgressUpdate, type SettleListener } from './pending-call.js';
+
+export interface CallLimits {
+  defaultMs: number;
+  maxToolMs: number;
+  maxTotalMs: number;
+  resetOnProgress: boolean;
+}
+
+export interface CallOptions {
+  /** Aborting it cancels the call (reason `caller-aborted`) and tells the provider. */
+  signal?: AbortSignal;
+  /** The agent session this call belongs to; a stop or reset of that session cancels it. */
+  sessionKey?: string;
+  /** This call's deadline, overriding the tool's and the default. */
+  timeoutMs?: number;
+  onProgress?: (update: ProgressUpdate) => void;
+}
+
+export interface Settle {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface CallRunnerDeps {
+  readonly registry: ToolRegistry;
+  readonly link: ProviderLink;
+  readonly hooks: HookBus<HookEvents>;
+  readonly stats: ProxyStats;
+  readonly timers: Timers;
+  readonly limits: CallLimits;
+}
+
+export class CallRunner {
+  readonly table = new CallTable();
+  readonly #signals = new AbortFanIn();
+  readonly #deps: CallRunnerDeps;
+  #closed = false;
+
+  constructor(deps: CallRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  get watchedSignals(): number {
+    return this.#signals.size;
+  }
+
+  /** From now on every call is refused with PROXY_CLOSED. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Starts a call, or settles it at once when it cannot start (then nothing is sent). */
+  start(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    settle: Settle,
+  ): PendingCall | undefined {
+    const { link, stats, timers, limits, hooks } = this.#deps;
+    const tool = this.#refuse(name, args, options);
+    if (tool instanceof ToolProxyError) {
+      stats.calls.rejectedBeforeSend++;
+      settle.reject(tool);
+      return undefined;
+    }
+    const timeoutMs = this.timeoutFor(tool, options.timeoutMs);
+    const spec = {
+      callId: this.#freshCallId(),
+      tool,
+      sessionKey: options.sessionKey,
+      timeoutMs,
+      maxTotalMs: Math.max(timeoutMs, limits.maxTotalMs),
+      resetOnProgress: limits.resetOnProgress,
+      onProgress: options.onProgress,
+    };
+    const call = new PendingCall(spec, settle, timers, this.#signals, this.#settled);
+    this.table.add(call);
+    call.arm(options.signal);
+    stats.calls.started++;
+    if (hooks.listenerCount('call:started') > 0)
+      hooks.emit('call:started', { ...callInfo(call), timeoutMs });
+    const frame = {
+      type: 'agent:tool-call',
+      call_id: spec.callId,
+      name: tool.name,
+      arguments: args,
+      timeout_ms: timeoutMs,
+    } as const;
+    link.send(tool.provider, frame).catch((error: unknown) => {
+      call.fail('send-failed', sendFailedError(tool.exposedName, spec.callId, error));
+    });
+    return call;
+  }
+
+  /** The deadline a call of `tool` gets: the caller's, else the tool's (clamped), else the default. */
+  timeoutFor(tool: RegisteredTool, perCall: number | undefined): number {
+    const { limits } = this.#deps;
+    if (perCall !== undefined) {
+      if (!Number.isFinite(perCall) || perCall <= 0)
+        throw new RangeError('timeoutMs must be a positive number of ms');
+      return perCall;
+    }
+    if (tool.timeoutMs !== undefined) return Math.min(tool.timeoutMs, limits.maxToolMs);
+    return limits.defaultMs;
+  }
+
+  /** Cancels a session's calls (see CallTable.forSession); one error shared by all. */
+  cancelSession(sessionKey: string | undefined, reason: CancelReason, detail?: string): number {
+    return this.failAll(
+      this.table.forSession(sessionKey),
+      'cancelled',
+      cancelledError(reason, detail),
+    );
+  }
+
+  /** Settles each call with one shared error; returns how many were still pending. */
+  failAll(calls: readonly PendingCall[], outcome: CallOutcome, error: ToolProxyError): number {
+    for (const call of calls) call.fail(outcome, error);
+    return calls.length;
+  }
+
+  #refuse(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+  ): RegisteredTool | ToolProxyError {
+    const { registry } = this.#deps;
+    if (this.#closed) return proxyClosedError();
+    const tool = registry.get(name);
+    if (tool === undefined)
+      return toolNotFoundError(
+        name,
+        registry.list().map((t) => t.exposedName),
+      );
+    if (options.signal?.aborted)
+      return cancelledError('caller-aborted', undefined, options.signal.reason);
+    const check = tool.validator.check(args);
+    return check.ok ? tool : invalidArgumentsError(name, check.problems);
+  }
+
+  #freshCallId(): string {
+    let id = newCallId();
+    while (this.table.has(id)) id = newCallId();
+    return id;
+  }
+
+  readonly #settled: SettleListener = (call, outcome, error) => {
+    const { link, stats, hooks, timers } = this.#deps;
+    this.table.remove(call, outcome);
+    stats.calls.settled[outcome]++;
+    // The provider is told before observers run: a slow observer cannot delay the robot stopping.
+    if (link.isPresent(call.spec.tool.provider)) this.#notify(call, outcome, error);
+    if (hooks.listenerCount('call:settled') > 0) {
+      const durationMs = timers.now() - call.startedAt;
+      hooks.emit('call:settled', {
+        ...callInfo(call),
+        outcome,
+        durationMs,
+        reason: error?.reason,
+        error,
+      });
+    }
+  };
+
+  #notify(call: PendingCall, outcome: CallOutcome, error: ToolProxyError | undefined): void {
+    const { link } = this.#deps;
+    const provider = call.spec.tool.provider;
+    const base = { call_id: call.callId, name: call.spec.tool.name };
+    if (outcome === 'timeout') {
+      link.notice(provider, { type: 'agent:tool-call-timeout', ...base });
+    } else if (outcome === 'cancelled' || outcome === 'tool-unregistered') {
+      const reason = error?.reason ?? 'caller-aborted';
+      const detail = error?.detail === undefined ? {} : { detail: error.detail };
+      link.notice(provider, { type: 'agent:tool-call-cancelled', ...base, reason, ...detail });
+    }
+  }
+}
+
+export function callInfo(call: PendingCall): CallInfo {
+  const { callId, tool, sessionKey } = call.spec;
+  return { callId, tool: tool.exposedName, provider: tool.provider, sessionKey };
+}

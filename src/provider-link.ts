@@ -1,0 +1,141 @@
+/**
+ * The proxy's side of a channel: who is present, sending frames (never throwing), best-effort
+ * notices, and the hello that makes providers (re)register.
+ */
+import type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
+import { describeUnknown } from './errors.js';
+import type { Logger } from './logger.js';
+import { encodeFrame } from './protocol/codec.js';
+import type { OutboundProxyFrame } from './protocol/frames.js';
+import type { ProxyStats } from './stats.js';
+import type { Timers } from './timers.js';
+
+/** What the proxy does when the channel reports something; each is called inside a guard. */
+export interface LinkEvents {
+  frame(from: PeerInfo, text: string): void;
+  providerLeft(peer: PeerInfo): void;
+  connected(): void;
+  closed(error: Error | undefined): void;
+}
+
+export class ProviderLink {
+  readonly #peers = new Set<string>();
+  readonly #logger: Logger;
+  readonly #stats: ProxyStats;
+  #channel: ToolChannel | undefined;
+  /** Notices sent while closing, so close() can wait for them (bounded). */
+  #draining: Promise<void>[] | undefined;
+
+  constructor(logger: Logger, stats: ProxyStats) {
+    this.#logger = logger;
+    this.#stats = stats;
+  }
+
+  get started(): boolean {
+    return this.#channel !== undefined;
+  }
+
+  async start(channel: ToolChannel, events: LinkEvents): Promise<void> {
+    if (this.#channel !== undefined) throw new Error('ToolProxy.start: already started');
+    this.#channel = channel;
+    await channel.start(this.#handlers(events));
+    for (const peer of channel.peers()) this.#peers.add(peer.identity);
+  }
+
+  isPresent(identity: string): boolean {
+    return this.#peers.has(identity);
+  }
+
+  /** Encodes and hands a frame to the channel; a failure is logged and becomes a rejection. */
+  send(to: string, frame: OutboundProxyFrame): Promise<void> {
+    const channel = this.#channel;
+    if (channel === undefined) return Promise.reject(new Error('not connected'));
+    const failed = (error: unknown): Promise<never> => {
+      this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed');
+      return Promise.reject(error);
+    };
+    try {
+      return Promise.resolve(channel.send(to, encodeFrame(frame))).catch(failed);
+    } catch (error) {
+      return failed(error);
+    }
+  }
+
+  /** Sends and forgets (the failure is already logged). */
+  reply(to: string, frame: OutboundProxyFrame): void {
+    this.send(to, frame).catch(() => {});
+  }
+
+  /** A cancel or timeout notice: best effort, counted. */
+  notice(to: string, frame: OutboundProxyFrame): void {
+    const counted = this.send(to, frame).then(
+      () => {
+        this.#stats.notices.sent++;
+      },
+      () => {
+        this.#stats.notices.failed++;
+      },
+    );
+    this.#draining?.push(counted);
+  }
+
+  /** Tells every peer present that the proxy is (back) here. */
+  hello(frame: OutboundProxyFrame): void {
+    for (const peer of this.#channel?.peers() ?? []) {
+      this.#peers.add(peer.identity);
+      this.reply(peer.identity, frame);
+    }
+  }
+
+  /** Starts collecting notices, so `close` can wait for the ones sent during shutdown. */
+  beginDrain(): void {
+    this.#draining = [];
+  }
+
+  /** Waits up to `ms` for the drained notices, then closes the channel. */
+  async close(ms: number, timers: Timers): Promise<void> {
+    const pending = Promise.allSettled(this.#draining ?? []);
+    let timer: unknown;
+    const limit = new Promise<void>((resolve) => {
+      timer = timers.setTimeout(resolve, ms);
+    });
+    await Promise.race([pending, limit]);
+    timers.clearTimeout(timer);
+    this.#draining = undefined;
+    const channel = this.#channel;
+    this.#channel = undefined;
+    this.#peers.clear();
+    await channel?.close();
+  }
+
+  #handlers(events: LinkEvents): ChannelHandlers {
+    return {
+      onFrame: (from, text) => this.#guard('frame', () => events.frame(from, text)),
+      onPeerJoined: (peer) => this.#guard('peer joined', () => this.#peers.add(peer.identity)),
+      onPeerLeft: (peer) =>
+        this.#guard('peer left', () => {
+          this.#peers.delete(peer.identity);
+          events.providerLeft(peer);
+        }),
+      onConnected: () => this.#guard('connected', () => events.connected()),
+      onClosed: (error) =>
+        this.#guard('closed', () => {
+          this.#peers.clear();
+          this.#channel = undefined;
+          events.closed(error);
+        }),
+    };
+  }
+
+  /** Nothing from a transport's event may throw back into it. */
+  #guard(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.#logger.error(
+        { what, error: describeUnknown(error) },
+        'internal error in channel handler',
+      );
+    }
+  }
+}
