@@ -14,7 +14,7 @@ import {
   type ProxyFrame,
   ProxyFrameSchemas,
 } from '../protocol/frames.js';
-import { type ToolDefinition, toRegistration } from './define-tool.js';
+import { type ToolContext, type ToolDefinition, toRegistration } from './define-tool.js';
 
 export interface ProviderEvents {
   registered: { proxy: string; name: string; exposedName: string };
@@ -37,6 +37,8 @@ export interface ToolProviderOptions {
   logger?: Logger;
 }
 
+type Answer = { result: unknown; error?: undefined } | { error: string; result?: undefined };
+
 interface RunningCall {
   readonly name: string;
   readonly controller: AbortController;
@@ -47,6 +49,8 @@ type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 export class ToolProvider {
   readonly events: HookBus<ProviderEvents>;
   readonly #tools = new Map<string, ToolDefinition>();
+  /** Registration frames, built once (z.toJSONSchema is not free) and re-sent on every hello. */
+  readonly #registrations: OutboundProviderFrame[] = [];
   readonly #isProxy: (peer: PeerInfo) => boolean;
   readonly #logger: Logger;
   readonly #proxies = new Set<string>();
@@ -58,7 +62,8 @@ export class ToolProvider {
     this.events = new HookBus<ProviderEvents>(this.#logger);
     this.#isProxy = options.isProxy ?? ((peer) => peer.isAgent === true);
     for (const tool of options.tools) {
-      toRegistration(tool); // fail fast on a tool that cannot be registered
+      // Throws INVALID_TOOL here, at construction, for a tool that cannot be registered.
+      this.#registrations.push({ type: 'client:tool-register', ...toRegistration(tool) });
       this.#tools.set(tool.name, tool);
     }
   }
@@ -143,8 +148,7 @@ export class ToolProvider {
   }
 
   #registerAll(proxy: string): void {
-    for (const tool of this.#tools.values())
-      this.#send(proxy, { type: 'client:tool-register', ...toRegistration(tool) });
+    for (const frame of this.#registrations) this.#send(proxy, frame);
   }
 
   #registrationAnswered(proxy: string, frame: Frame<'agent:tool-registered'>): void {
@@ -214,18 +218,12 @@ export class ToolProvider {
     });
   }
 
-  async #run(
-    tool: ToolDefinition,
-    args: unknown,
-    context: Parameters<ToolDefinition['handler']>[1],
-  ) {
+  /** Runs the handler; the answer is what goes in `client:tool-result` (besides `call_id`). */
+  async #run(tool: ToolDefinition, args: unknown, context: ToolContext): Promise<Answer> {
     try {
       const result: unknown = await tool.handler(args, context);
       encodeFrame({ result }); // a result that cannot be serialised becomes an error, not a lost call
-      return { result: result === undefined ? null : result } as {
-        result: unknown;
-        error?: undefined;
-      };
+      return { result: result === undefined ? null : result };
     } catch (error) {
       return { error: describeUnknown(error) || 'tool failed' };
     }
