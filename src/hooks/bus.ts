@@ -10,7 +10,8 @@ export type Handler<P> = (payload: P) => unknown;
 export type Unsubscribe = () => void;
 
 export class HookBus<Events extends object> {
-  readonly #handlers = new Map<keyof Events, Set<Handler<never>>>();
+  /** One entry per subscription (not per function), so each unsubscribe removes exactly its own. */
+  readonly #handlers = new Map<keyof Events, Set<{ handler: Handler<never> }>>();
   readonly #logger: Logger;
 
   constructor(logger: Logger = silentLogger) {
@@ -24,7 +25,7 @@ export class HookBus<Events extends object> {
       set = new Set();
       this.#handlers.set(event, set);
     }
-    const entry = handler as Handler<never>;
+    const entry = { handler: handler as Handler<never> };
     set.add(entry);
     return () => {
       set.delete(entry);
@@ -34,7 +35,7 @@ export class HookBus<Events extends object> {
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.#handlers.get(event);
     if (set === undefined || set.size === 0) return;
-    for (const handler of [...set]) this.#invoke(event, handler as Handler<Events[K]>, payload);
+    for (const entry of [...set]) this.#invoke(event, entry.handler as Handler<Events[K]>, payload);
   }
 
   listenerCount(event: keyof Events): number {

@@ -13,8 +13,10 @@ import {
   type OutboundProviderFrame,
   type ProxyFrame,
   ProxyFrameSchemas,
+  WIRE_LIMITS,
 } from '../protocol/frames.js';
 import { type ToolContext, type ToolDefinition, toRegistration } from './define-tool.js';
+import { type RunningCall, RunningCalls } from './running-calls.js';
 
 export interface ProviderEvents {
   registered: { proxy: string; name: string; exposedName: string };
@@ -39,11 +41,6 @@ export interface ToolProviderOptions {
 
 type Answer = { result: unknown; error?: undefined } | { error: string; result?: undefined };
 
-interface RunningCall {
-  readonly name: string;
-  readonly controller: AbortController;
-}
-
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
 export class ToolProvider {
@@ -54,7 +51,7 @@ export class ToolProvider {
   readonly #isProxy: (peer: PeerInfo) => boolean;
   readonly #logger: Logger;
   readonly #proxies = new Set<string>();
-  readonly #running = new Map<string, RunningCall>();
+  readonly #running = new RunningCalls();
   #channel: ToolChannel | undefined;
 
   constructor(options: ToolProviderOptions) {
@@ -173,49 +170,56 @@ export class ToolProvider {
   }
 
   #startCall(proxy: string, frame: Frame<'agent:tool-call'>): void {
-    const key = runningKey(proxy, frame.call_id);
-    if (this.#running.has(key)) return; // a duplicated call frame: already running
-    const callId = frame.call_id;
     const tool = this.#tools.get(frame.name);
+    const call = this.#running.begin(proxy, frame.call_id, frame.name);
+    if (call === undefined) return; // a repeated call frame: running or already ended
     if (tool === undefined) {
-      this.#send(proxy, {
-        type: 'client:tool-result',
-        call_id: callId,
-        error: `unknown tool "${frame.name}"`,
-      });
+      this.#running.end(call);
+      this.#answer(call, { error: `unknown tool "${frame.name}"` });
       return;
     }
-    const parsed = tool.input.safeParse(frame.arguments);
-    if (!parsed.success) {
-      const error = `invalid arguments: ${formatIssues(parsed.error.issues)}`;
-      this.#send(proxy, { type: 'client:tool-result', call_id: callId, error });
-      return;
+    void this.#execute(tool, call, frame.arguments).then((answer) => {
+      this.#running.end(call);
+      // The proxy gave up on an aborted call: it wants nothing more for it.
+      if (!call.controller.signal.aborted) this.#answer(call, answer);
+    });
+  }
+
+  /** Validates (async refinements and throwing transforms included), then runs the handler. */
+  async #execute(tool: ToolDefinition, call: RunningCall, args: unknown): Promise<Answer> {
+    let parsed: Awaited<ReturnType<ToolDefinition['input']['safeParseAsync']>>;
+    try {
+      parsed = await tool.input.safeParseAsync(args);
+    } catch (error) {
+      return { error: `invalid arguments: ${describeUnknown(error)}` };
     }
-    const controller = new AbortController();
-    this.#running.set(key, { name: tool.name, controller });
-    this.events.emit('call:started', { proxy, callId, name: tool.name });
-    const context = {
-      signal: controller.signal,
-      callId,
-      caller: proxy,
-      progress: (progress: number, total?: number, message?: string) => {
-        if (controller.signal.aborted) return;
-        this.#send(proxy, {
+    if (!parsed.success)
+      return { error: `invalid arguments: ${formatIssues(parsed.error.issues)}` };
+    if (call.controller.signal.aborted) return { error: 'cancelled before it started' };
+    const { proxy, callId, name } = call;
+    this.events.emit('call:started', { proxy, callId, name });
+    const answer = await this.#run(tool, parsed.data, this.#context(call));
+    this.events.emit('call:finished', { proxy, callId, name, ok: answer.error === undefined });
+    return answer;
+  }
+
+  #context(call: RunningCall): ToolContext {
+    const { signal } = call.controller;
+    return {
+      signal,
+      callId: call.callId,
+      caller: call.proxy,
+      progress: (progress, total, message) => {
+        if (signal.aborted) return;
+        this.#send(call.proxy, {
           type: 'client:tool-progress',
-          call_id: callId,
+          call_id: call.callId,
           progress,
           total,
           message,
         });
       },
     };
-    void this.#run(tool, parsed.data, context).then((answer) => {
-      if (this.#running.get(key)?.controller === controller) this.#running.delete(key);
-      const ok = answer.error === undefined;
-      this.events.emit('call:finished', { proxy, callId, name: tool.name, ok });
-      if (controller.signal.aborted) return; // the proxy gave up on it: it wants nothing more
-      this.#send(proxy, { type: 'client:tool-result', call_id: callId, ...answer });
-    });
   }
 
   /** Runs the handler; the answer is what goes in `client:tool-result` (besides `call_id`). */
@@ -229,23 +233,25 @@ export class ToolProvider {
     }
   }
 
+  #answer(call: RunningCall, answer: Answer): void {
+    const bounded =
+      answer.error === undefined
+        ? answer
+        : { error: answer.error.slice(0, WIRE_LIMITS.errorMessageLength) };
+    this.#send(call.proxy, { type: 'client:tool-result', call_id: call.callId, ...bounded });
+  }
+
   #abort(proxy: string, callId: string, reason: ToolProxyError): void {
-    const running = this.#running.get(runningKey(proxy, callId));
-    if (running === undefined) return;
-    this.#running.delete(runningKey(proxy, callId));
-    running.controller.abort(reason);
-    this.events.emit('call:aborted', { proxy, callId, name: running.name, reason });
+    const call = this.#running.abort(proxy, callId, reason);
+    if (call !== undefined)
+      this.events.emit('call:aborted', { proxy, callId, name: call.name, reason });
   }
 
   #abortAll(detail: string, proxy?: string): void {
     const reason = new ToolProxyError(ErrorCode.Cancelled, `The call was abandoned: ${detail}.`, {
-      reason: CancelReason.ProxyShuttingDown,
       detail,
     });
-    for (const key of [...this.#running.keys()]) {
-      const [owner, callId] = splitKey(key);
-      if (proxy === undefined || owner === proxy) this.#abort(owner, callId, reason);
-    }
+    for (const call of this.#running.list(proxy)) this.#abort(call.proxy, call.callId, reason);
   }
 
   #send(to: string, frame: OutboundProviderFrame): void {
@@ -277,15 +283,6 @@ export class ToolProvider {
       this.#logger.error({ error: describeUnknown(error) }, 'internal error in channel handler');
     }
   }
-}
-
-function runningKey(proxy: string, callId: string): string {
-  return `${proxy}\u0000${callId}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const at = key.indexOf('\u0000');
-  return [key.slice(0, at), key.slice(at + 1)];
 }
 
 function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): ToolProxyError {

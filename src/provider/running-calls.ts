@@ -1,0 +1,66 @@
+/**
+ * The calls a provider is running, keyed by (proxy, call id), plus the ids that recently ended,
+ * so a repeated `agent:tool-call` frame (a retransmission, a replay) never runs a handler twice.
+ */
+import type { ToolProxyError } from '../errors.js';
+
+export interface RunningCall {
+  readonly proxy: string;
+  readonly callId: string;
+  readonly name: string;
+  readonly controller: AbortController;
+}
+
+export class RunningCalls {
+  readonly #running = new Map<string, RunningCall>();
+  readonly #ended = new Set<string>();
+  readonly #endedLimit: number;
+
+  constructor(endedLimit = 1_024) {
+    this.#endedLimit = endedLimit;
+  }
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /** Starts tracking a call; undefined if this (proxy, call id) is running or ended recently. */
+  begin(proxy: string, callId: string, name: string): RunningCall | undefined {
+    const key = keyOf(proxy, callId);
+    if (this.#running.has(key) || this.#ended.has(key)) return undefined;
+    const call = { proxy, callId, name, controller: new AbortController() };
+    this.#running.set(key, call);
+    return call;
+  }
+
+  /** Stops tracking a call (idempotent); remembers its id. */
+  end(call: RunningCall): void {
+    const key = keyOf(call.proxy, call.callId);
+    if (this.#running.get(key) !== call) return;
+    this.#running.delete(key);
+    this.#ended.add(key);
+    if (this.#ended.size > this.#endedLimit) {
+      this.#ended.delete(this.#ended.values().next().value as string);
+    }
+  }
+
+  /** Aborts a running call with `reason`; returns it, or undefined if it was not running. */
+  abort(proxy: string, callId: string, reason: ToolProxyError): RunningCall | undefined {
+    const call = this.#running.get(keyOf(proxy, callId));
+    if (call === undefined) return undefined;
+    this.end(call);
+    call.controller.abort(reason);
+    return call;
+  }
+
+  /** Every running call, or those of one proxy. */
+  list(proxy?: string): RunningCall[] {
+    return [...this.#running.values()].filter(
+      (call) => proxy === undefined || call.proxy === proxy,
+    );
+  }
+}
+
+function keyOf(proxy: string, callId: string): string {
+  return `${proxy}\u0000${callId}`;
+}
