@@ -2,6 +2,7 @@
  * Which provider offers which tool, under which exposed name. Pure bookkeeping: it validates and
  * records registrations and reports changes; it sends nothing and knows no calls.
  */
+import { describeUnknown } from '../errors.js';
 import type { ToolAnnotations, ToolRegistration } from '../protocol/frames.js';
 import { EXPOSED_TOOL_NAME, PROVIDER_TOOL_NAME, suffixedName } from './names.js';
 import {
@@ -123,6 +124,11 @@ export class ToolRegistry {
     if (verdict !== true) {
       const why = typeof verdict === 'object' ? verdict.reason : undefined;
       return fail('not-allowed', why ?? `provider "${provider}" may not register "${name}"`);
+    }
+    try {
+      this.#compiler.checkShape(inputSchema); // before JSON.stringify below: bounds the nesting
+    } catch (error) {
+      return fail('schema-invalid', describeUnknown(error));
     }
     const fingerprint = JSON.stringify([description, inputSchema, metadata ?? null]);
     if (previous?.fingerprint === fingerprint)

@@ -45,7 +45,8 @@ const re2: RegExpEngine = Object.assign(
           'patterns run on RE2: no backreferences or lookaround',
       );
     }
-    return { test: (input: string) => compiled.matcher(input).find() };
+    // Ajv caches compiled patterns under `toString()`: it must name the pattern, not the object.
+    return { test: (input: string) => compiled.matcher(input).find(), toString: () => `re2:${pattern}` };
   },
   { code: 're2js' },
 );
@@ -70,7 +71,7 @@ export class SchemaCompiler {
 
   /** Throws SchemaError with a reason fit for `agent:tool-registered.detail`. */
   compile(schema: Record<string, unknown>): CompiledSchema {
-    this.#checkShape(schema);
+    this.checkShape(schema);
     const { $schema, ...rest } = schema;
     const ajv = this.#ajvFor($schema);
     let validate: ValidateFunction;
@@ -97,8 +98,11 @@ export class SchemaCompiler {
     return this.#draft2020;
   }
 
-  /** Walks without recursion, so a hostile nesting depth cannot overflow the stack. */
-  #checkShape(schema: Record<string, unknown>): void {
+  /**
+   * Bounds depth, node count and size; throws SchemaError. Walks without recursion, so a hostile
+   * nesting depth cannot overflow the stack (run it before anything recursive, JSON.stringify included).
+   */
+  checkShape(schema: Record<string, unknown>): void {
     if (schema.type !== 'object') {
       throw new SchemaError('input_schema must be a JSON Schema object with "type": "object"');
     }
