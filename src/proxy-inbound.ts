@@ -8,7 +8,7 @@ import { invalidResultError, remoteError } from './calls/messages.js';
 import type { PendingCall, ProgressUpdate } from './calls/pending-call.js';
 import type { PeerInfo } from './channel.js';
 import type { Logger } from './logger.js';
-import { type DecodeResult, decodeFrame } from './protocol/codec.js';
+import { type DecodeResult, decodeFrame, formatIssues } from './protocol/codec.js';
 import {
   type OutboundProxyFrame,
   type ProviderFrame,
@@ -41,9 +41,15 @@ const FIELD_REASONS: Record<string, RegistrationFailure> = {
 
 export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: string): void {
   ctx.stats.frames.received++;
+  if (from.identity === '') {
+    // hermes-livekit ignores frames from an empty identity too: there is no one to answer or trust.
+    ctx.stats.frames.malformed++;
+    ctx.logger.warn({}, 'frame from a participant with no identity: dropped');
+    return;
+  }
   const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
   if (!decoded.ok) {
-    handleUndecodable(ctx, from.identity, decoded);
+    handleUndecodable(ctx, from.identity, decoded, text);
     return;
   }
   const frame = decoded.frame;
@@ -93,29 +99,31 @@ function registerBatch(
   provider: string,
   frame: Frame<'client:tool-register-batch'>,
 ): void {
-  const listed = new Set<string>();
-  for (const item of frame.tools) {
-    const parsed = ToolRegistrationSchema.safeParse(item);
+  const items = frame.tools.map((item) => ({
+    item,
+    parsed: ToolRegistrationSchema.safeParse(item),
+  }));
+  if (frame.replace) {
+    // Unlisted tools go first, so the new set does not count against the cap next to the old one.
+    const listed = new Set(items.map(({ item }) => nameOf(item)));
+    for (const name of ctx.registry.namesOf(provider)) {
+      if (!listed.has(name)) ctx.registry.unregister(provider, name);
+    }
+  }
+  for (const { item, parsed } of items) {
     if (parsed.success) {
-      listed.add(parsed.data.name);
       register(ctx, provider, parsed.data);
     } else {
       const raw =
         typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
-      if (typeof raw.name === 'string') listed.add(raw.name);
-      refuseMalformedRegistration(
-        ctx,
-        provider,
-        raw,
-        String(parsed.error.issues[0]?.path[0] ?? ''),
-        parsed.error.message,
-      );
+      const field = String(parsed.error.issues[0]?.path[0] ?? '');
+      refuseMalformedRegistration(ctx, provider, raw, field, formatIssues(parsed.error.issues));
     }
   }
-  if (!frame.replace) return;
-  for (const name of ctx.registry.namesOf(provider)) {
-    if (!listed.has(name)) ctx.registry.unregister(provider, name);
-  }
+}
+
+function nameOf(item: unknown): unknown {
+  return typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined;
 }
 
 function unregister(
@@ -202,6 +210,7 @@ function handleUndecodable(
   ctx: InboundContext,
   sender: string,
   decoded: Extract<DecodeResult<unknown>, { ok: false }>,
+  text: string,
 ): void {
   const { frames } = ctx.stats;
   if (decoded.problem === 'unknown-type') {
@@ -215,13 +224,24 @@ function handleUndecodable(
     { sender, type: decoded.type, problem: decoded.problem, error: decoded.error },
     'protocol error: frame dropped',
   );
-  const raw = decoded.raw;
+  const raw = decoded.problem === 'too-large' ? oversizeResultHead(text) : decoded.raw;
   if (raw === undefined) return;
   if (decoded.type === 'client:tool-register') {
     refuseMalformedRegistration(ctx, sender, raw, decoded.field ?? '', decoded.error);
-  } else if (decoded.type === 'client:tool-result') {
+  } else if (decoded.type === 'client:tool-result' || decoded.problem === 'too-large') {
     failMalformedResult(ctx, sender, raw, decoded.error);
   }
+}
+
+/**
+ * An oversize frame is not parsed, but if its head shows a result's `type` and `call_id` (the order
+ * PROTOCOL.md asks for), the call can still fail at once instead of waiting for its deadline.
+ */
+function oversizeResultHead(text: string): Record<string, unknown> | undefined {
+  const head = text.slice(0, 512);
+  if (!/^\s*\{\s*"type"\s*:\s*"client:tool-result"/.test(head)) return undefined;
+  const callId = /"call_id"\s*:\s*"([A-Za-z0-9_.:-]{1,128})"/.exec(head)?.[1];
+  return callId === undefined ? undefined : { call_id: callId };
 }
 
 function refuseMalformedRegistration(

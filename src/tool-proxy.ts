@@ -104,11 +104,12 @@ export class ToolProxy {
       const detail = joinDetail(event.reason, event.invalidation_reason);
       this.cancelSession(event.session_key, 'agent-loop-stopped', detail);
     });
+    // Agents whose events carry only a session id (not a key) name the session by that id.
     this.hooks.on('session:end', (event) =>
-      this.cancelSession(event.session_key, 'session-ended', event.reason),
+      this.cancelSession(event.session_key ?? event.session_id, 'session-ended', event.reason),
     );
     this.hooks.on('session:reset', (event) =>
-      this.cancelSession(event.session_key, 'session-reset', event.reason),
+      this.cancelSession(event.session_key ?? event.session_id, 'session-reset', event.reason),
     );
   }
 
@@ -280,9 +281,13 @@ function joinDetail(...parts: Array<string | undefined>): string | undefined {
   return present.length === 0 ? undefined : present.join('; ');
 }
 
+/** Node's timers hold at most 2^31 - 1 ms; a larger value would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function positive(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${what} must be a positive number of ms`);
-  return value;
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new RangeError(`${what} must be a positive number of ms, at most ${MAX_TIMER_MS}`);
+  }
+  return Math.ceil(value);
 }

@@ -300,6 +300,16 @@ describe('hermes-livekit v0.3 client', () => {
     expect(proxy.tools().map((t) => t.name)).toEqual(['desktop_notify']);
   });
 
+  it('like v0.3, a registration from an empty identity is ignored', async () => {
+    const nobody = await RawPeer.join(room, '', AGENT);
+    await flush();
+    nobody.clear();
+    await nobody.sendText(NOTIFY_REGISTRATION);
+    await flush();
+    expect(nobody.received).toEqual([]);
+    expect(proxy.tools()).toEqual([]);
+  });
+
   it('every frame the proxy sends is a flat JSON object with a string type', async () => {
     await registerNotify();
     const answered = proxy.call('desktop_notify', { title: 'a' });

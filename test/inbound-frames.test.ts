@@ -315,6 +315,18 @@ describe('client:tool-register-batch', () => {
     expect(proxy.tools().map((t) => t.name)).toEqual(['good']);
   });
 
+  it('a bad item gets the same reason and readable detail as the same frame sent alone', async () => {
+    const bad = { name: 42, input_schema: { type: 'object' } };
+    await robot.send({ type: 'client:tool-register', ...bad });
+    await flush();
+    await robot.send({ type: 'client:tool-register-batch', tools: [bad] });
+    await flush();
+    const [alone, inBatch] = robot.frames('agent:tool-registered');
+    expect(alone).toMatchObject({ success: false, reason: 'name-invalid' });
+    expect(alone?.detail).toMatch(/^name: /);
+    expect(inBatch).toEqual(alone);
+  });
+
   it('without replace, tools not listed stay registered', async () => {
     await register(robot, 'old');
     await robot.send({

@@ -3,7 +3,7 @@
  * and on settlement the bookkeeping, the notice to the provider and the `call:settled` event.
  */
 import { newCallId } from '../call-id.js';
-import { type CancelReason, ToolProxyError } from '../errors.js';
+import { type CancelReason, ErrorCode, ToolProxyError } from '../errors.js';
 import type { HookBus } from '../hooks/bus.js';
 import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
 import type { ProviderLink } from '../provider-link.js';
@@ -114,14 +114,13 @@ export class CallRunner {
     return call;
   }
 
-  /** The deadline a call of `tool` gets: the caller's, else the tool's (clamped), else the default. */
+  /**
+   * The deadline a call of `tool` gets: the caller's (up to the hard maximum), else the tool's
+   * (clamped by the per-tool maximum), else the default. Whole milliseconds.
+   */
   timeoutFor(tool: RegisteredTool, perCall: number | undefined): number {
     const { limits } = this.#deps;
-    if (perCall !== undefined) {
-      if (!Number.isFinite(perCall) || perCall <= 0)
-        throw new RangeError('timeoutMs must be a positive number of ms');
-      return perCall;
-    }
+    if (perCall !== undefined) return Math.min(Math.ceil(perCall), limits.maxTotalMs);
     if (tool.timeoutMs !== undefined) return Math.min(tool.timeoutMs, limits.maxToolMs);
     return limits.defaultMs;
   }
@@ -156,6 +155,11 @@ export class CallRunner {
       );
     if (options.signal?.aborted)
       return cancelledError('caller-aborted', undefined, options.signal.reason);
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+      const message = `timeoutMs must be a positive number of milliseconds, not ${timeoutMs}; the tool was not called.`;
+      return new ToolProxyError(ErrorCode.InvalidArguments, message, { tool: name });
+    }
     const check = tool.validator.check(args);
     return check.ok ? tool : invalidArgumentsError(name, check.problems);
   }

@@ -107,8 +107,8 @@ export type ProviderFrame = z.infer<(typeof ProviderFrameSchemas)[ProviderFrameT
 export const HelloFrame = z.object({
   type: z.literal('agent:hello'),
   protocol_version: z.number().int(),
-  default_timeout_ms: z.number().int().positive(),
-  max_tool_timeout_ms: z.number().int().positive(),
+  default_timeout_ms: z.number().positive(),
+  max_tool_timeout_ms: z.number().positive(),
 });
 
 export const ToolRegisteredFrame = z.object({
@@ -133,8 +133,11 @@ export const ToolCallFrame = z.object({
   call_id: callId,
   name: z.string(),
   arguments: jsonObject,
-  /** New: how long the proxy will wait for this call, in ms, from when it was sent. */
-  timeout_ms: z.number().int().positive().optional(),
+  /**
+   * New: the call's idle deadline in ms, counted from when it was sent. Progress from the provider
+   * restarts it (up to the proxy's hard maximum), so the proxy may wait longer, never shorter.
+   */
+  timeout_ms: z.number().positive().optional(),
 });
 
 const cancelReason = z.enum(CANCEL_REASONS as [CancelReason, ...CancelReason[]]);

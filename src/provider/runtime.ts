@@ -8,7 +8,12 @@ import type { ChannelHandlers, PeerInfo, ToolChannel } from '../channel.js';
 import { CancelReason, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
 import { HookBus } from '../hooks/bus.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { decodeFrame, encodeFrame, formatIssues } from '../protocol/codec.js';
+import {
+  DEFAULT_MAX_FRAME_CHARS,
+  decodeFrame,
+  encodeFrame,
+  formatIssues,
+} from '../protocol/codec.js';
 import {
   type OutboundProviderFrame,
   type ProxyFrame,
@@ -37,6 +42,8 @@ export interface ToolProviderOptions {
   /** Which peers are proxies to register with. Default: peers the transport marks as agents. */
   isProxy?: (peer: PeerInfo) => boolean;
   logger?: Logger;
+  /** Largest frame the proxy accepts (its `maxFrameChars`). Default 1 MiB of text. */
+  maxFrameChars?: number;
 }
 
 type Answer = { result: unknown; error?: undefined } | { error: string; result?: undefined };
@@ -50,12 +57,14 @@ export class ToolProvider {
   readonly #registrations: OutboundProviderFrame[] = [];
   readonly #isProxy: (peer: PeerInfo) => boolean;
   readonly #logger: Logger;
+  readonly #maxFrameChars: number;
   readonly #proxies = new Set<string>();
   readonly #running = new RunningCalls();
   #channel: ToolChannel | undefined;
 
   constructor(options: ToolProviderOptions) {
     this.#logger = options.logger ?? silentLogger;
+    this.#maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
     this.events = new HookBus<ProviderEvents>(this.#logger);
     this.#isProxy = options.isProxy ?? ((peer) => peer.isAgent === true);
     for (const tool of options.tools) {
@@ -226,19 +235,30 @@ export class ToolProvider {
   async #run(tool: ToolDefinition, args: unknown, context: ToolContext): Promise<Answer> {
     try {
       const result: unknown = await tool.handler(args, context);
-      encodeFrame({ result }); // a result that cannot be serialised becomes an error, not a lost call
       return { result: result === undefined ? null : result };
     } catch (error) {
       return { error: describeUnknown(error) || 'tool failed' };
     }
   }
 
+  /** Sends the one result of a call; a result that cannot go in a frame becomes an error instead. */
   #answer(call: RunningCall, answer: Answer): void {
-    const bounded =
-      answer.error === undefined
-        ? answer
-        : { error: answer.error.slice(0, WIRE_LIMITS.errorMessageLength) };
-    this.#send(call.proxy, { type: 'client:tool-result', call_id: call.callId, ...bounded });
+    const head = { type: 'client:tool-result', call_id: call.callId } as const;
+    const fail = (error: string) =>
+      this.#send(call.proxy, { ...head, error: error.slice(0, WIRE_LIMITS.errorMessageLength) });
+    if (answer.error !== undefined) return fail(answer.error);
+    let text: string;
+    try {
+      text = encodeFrame({ ...head, result: answer.result });
+    } catch (error) {
+      return fail(`the result is not JSON-serialisable: ${describeUnknown(error)}`);
+    }
+    if (text.length > this.#maxFrameChars) {
+      return fail(
+        `the result is ${text.length} characters; a frame holds at most ${this.#maxFrameChars}`,
+      );
+    }
+    this.#sendText(call.proxy, text, head.type);
   }
 
   #abort(proxy: string, callId: string, reason: ToolProxyError): void {
@@ -255,8 +275,6 @@ export class ToolProvider {
   }
 
   #send(to: string, frame: OutboundProviderFrame): void {
-    const channel = this.#channel;
-    if (channel === undefined) return;
     let text: string;
     try {
       text = encodeFrame(frame);
@@ -267,12 +285,19 @@ export class ToolProvider {
       );
       return;
     }
+    this.#sendText(to, text, frame.type);
+  }
+
+  /** Hands text to the channel; a failure is logged, never thrown. */
+  #sendText(to: string, text: string, type: string): void {
+    const channel = this.#channel;
+    if (channel === undefined) return;
+    const failed = (error: unknown) =>
+      this.#logger.warn({ to, type, error: describeUnknown(error) }, 'send failed');
     try {
-      Promise.resolve(channel.send(to, text)).catch((error: unknown) =>
-        this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed'),
-      );
+      Promise.resolve(channel.send(to, text)).catch(failed);
     } catch (error) {
-      this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed');
+      failed(error);
     }
   }
 

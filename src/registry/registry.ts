@@ -27,7 +27,10 @@ export interface RegisteredTool {
   readonly validator: CompiledSchema;
 }
 
-/** Reasons on the wire (`agent:tool-registered.reason`); the first two are hermes-livekit's. */
+/**
+ * Reasons on the wire (`agent:tool-registered.reason`). `name-invalid`, `schema-invalid` and
+ * `register-failed` are hermes-livekit v0.3's; the rest are new.
+ */
 export type RegistrationFailure =
   | 'name-invalid'
   | 'schema-invalid'
@@ -36,7 +39,8 @@ export type RegistrationFailure =
   | 'too-many-tools'
   | 'not-allowed'
   | 'name-taken'
-  | 'registry-collision';
+  | 'registry-collision'
+  | 'register-failed';
 
 export type RegisterOutcome =
   | { ok: true; tool: RegisteredTool; change: 'registered' | 'updated' | 'unchanged' }
@@ -115,12 +119,12 @@ export class ToolRegistry {
     if (previous === undefined && (own?.size ?? 0) >= this.#maxTools) {
       return fail('too-many-tools', `a provider may register at most ${this.#maxTools} tools`);
     }
-    const verdict = this.#policy({
-      provider,
-      name,
-      description,
-      annotations: metadata?.annotations,
-    });
+    let verdict: ReturnType<RegistrationPolicy>;
+    try {
+      verdict = this.#policy({ provider, name, description, annotations: metadata?.annotations });
+    } catch (error) {
+      return fail('not-allowed', `the registration policy failed: ${describeUnknown(error)}`);
+    }
     if (verdict !== true) {
       const why = typeof verdict === 'object' ? verdict.reason : undefined;
       return fail('not-allowed', why ?? `provider "${provider}" may not register "${name}"`);

@@ -46,7 +46,10 @@ const re2: RegExpEngine = Object.assign(
       );
     }
     // Ajv caches compiled patterns under `toString()`: it must name the pattern, not the object.
-    return { test: (input: string) => compiled.matcher(input).find(), toString: () => `re2:${pattern}` };
+    return {
+      test: (input: string) => compiled.matcher(input).find(),
+      toString: () => `re2:${pattern}`,
+    };
   },
   { code: 're2js' },
 );
