@@ -89,12 +89,15 @@ export class InMemoryChannel implements ToolChannel {
     return this.#state === 'open';
   }
 
-  async start(handlers: ChannelHandlers): Promise<void> {
-    if (this.#state !== 'new') throw new Error('InMemoryChannel.start: already started or closed');
+  start(handlers: ChannelHandlers): Promise<void> {
+    if (this.#state !== 'new') {
+      return Promise.reject(new Error('InMemoryChannel.start: already started or closed'));
+    }
     this.#handlers = handlers;
     this.#state = 'open';
     this.#room.joined(this);
     this.enqueue((h) => h.onConnected());
+    return Promise.resolve();
   }
 
   peers(): readonly PeerInfo[] {
@@ -108,12 +111,13 @@ export class InMemoryChannel implements ToolChannel {
       this.#room.deliver(this, to, text);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#leave(undefined);
+    return Promise.resolve();
   }
 
   /** Simulates losing the connection: peers see this participant leave, it sees `onClosed(error)`. */

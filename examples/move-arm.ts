@@ -62,7 +62,7 @@ export async function runMoveArmExample(options: ExampleOptions = {}): Promise<E
               'robot',
               `signal aborted (${(signal.reason as Error).message}) -> motors stopped at ${share.toFixed(0)} % of the move`,
             );
-            finish(() => reject(signal.reason));
+            finish(() => reject(signal.reason as Error));
             aborted(signal.reason);
           },
           { once: true },

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineTool, ToolProvider, ToolProxy } from 'toolproxy';
+import { defineTool, isToolProxyError, ToolProvider, ToolProxy } from 'toolproxy';
 import { InMemoryRoom } from 'toolproxy/testing';
 import { z } from 'zod';
 
@@ -18,5 +18,6 @@ await proxy.waitForTool('move_arm');
 
 const call = proxy.call('move_arm', { x: 40, y: 12 }, { sessionKey: 'chat-1' });
 proxy.hooks.emit('agent_loop_stopped', { session_key: 'chat-1', reason: 'Stop requested' });
-console.log(await call.catch((error) => error.code)); // CANCELLED, at once; the robot's signal aborts
+const error = await call.catch((reason: unknown) => reason);
+console.log(isToolProxyError(error) && error.code); // CANCELLED, at once; the robot's signal aborts
 await proxy.close();

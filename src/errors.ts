@@ -113,7 +113,9 @@ export function describeUnknown(value: unknown): string {
   if (value instanceof Error) return value.message;
   if (typeof value === 'string') return value;
   try {
-    return JSON.stringify(value) ?? String(value);
+    // undefined for functions and undefined itself, whatever the type says
+    const json = JSON.stringify(value) as string | undefined;
+    return json ?? String(value);
   } catch {
     return String(value);
   }

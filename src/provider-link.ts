@@ -52,7 +52,7 @@ export class ProviderLink {
     if (channel === undefined) return Promise.reject(new Error('not connected'));
     const failed = (error: unknown): Promise<never> => {
       this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed');
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(describeUnknown(error)));
     };
     try {
       return Promise.resolve(channel.send(to, encodeFrame(frame))).catch(failed);

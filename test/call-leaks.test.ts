@@ -4,6 +4,7 @@
  */
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { isToolProxyError } from '../src/index.js';
 import { flush, setup } from './support/harness.js';
 
 const N = 10_000;
@@ -34,7 +35,7 @@ it(`${N} calls sharing one long-lived session signal leave no entry, timer or li
       own,
       outcome: promise.then(
         () => 'result',
-        (error: { code: string }) => error.code,
+        (error: unknown) => (isToolProxyError(error) ? error.code : 'other'),
       ),
     };
   });
@@ -49,7 +50,7 @@ it(`${N} calls sharing one long-lived session signal leave no entry, timer or li
       if (i % 6 === 0) return robot.result(String(frame.call_id), i);
       if (i % 6 === 1)
         return robot.send({ type: 'client:tool-result', call_id: frame.call_id, error: 'no' });
-      return undefined;
+      return Promise.resolve();
     }),
   );
   await flush();

@@ -42,7 +42,7 @@ export class PendingCall implements AbortableCall {
   #resolve: (value: unknown) => void;
   #reject: (error: unknown) => void;
   #timers: Timers;
-  #timer: TimerHandle | undefined;
+  #timer: TimerHandle;
   #deadline: number;
   readonly #hardDeadline: number;
   #signal: AbortSignal | undefined;

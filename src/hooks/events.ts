@@ -96,7 +96,7 @@ export function parseLifecycleEvent<K extends LifecycleEventName>(
   payload: unknown,
 ): { ok: true; event: LifecycleEvents[K] } | { ok: false; error: string } {
   const parsed = LifecycleEventSchemas[name].safeParse(payload);
-  if (parsed.success) return { ok: true, event: parsed.data as LifecycleEvents[K] };
+  if (parsed.success) return { ok: true, event: parsed.data };
   const problems = parsed.error.issues.map(
     (issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`,
   );

@@ -86,8 +86,8 @@ export const ToolResultFrame = z.object({
 export const ToolProgressFrame = z.object({
   type: z.literal('client:tool-progress'),
   call_id: callId,
-  progress: z.number().finite(),
-  total: z.number().finite().optional(),
+  progress: z.number(),
+  total: z.number().optional(),
   message: z.string().max(WIRE_LIMITS.progressMessageLength).optional(),
 });
 

@@ -14,7 +14,7 @@ export interface ToolContext {
   /** Identity of the proxy that made the call. */
   readonly caller: string;
   /** Reports progress; `progress` must increase. Ignored once the call is aborted. */
-  progress(progress: number, total?: number, message?: string): void;
+  readonly progress: (progress: number, total?: number, message?: string) => void;
 }
 
 export interface ToolDefinition<Input extends z.ZodType = z.ZodType> {
@@ -47,7 +47,7 @@ export function toRegistration(tool: ToolDefinition): ToolRegistration {
   }
   let inputSchema: Record<string, unknown>;
   try {
-    inputSchema = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
+    inputSchema = z.toJSONSchema(tool.input, { io: 'input' });
   } catch (error) {
     throw new ToolProxyError(
       ErrorCode.InvalidTool,

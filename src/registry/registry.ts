@@ -47,8 +47,7 @@ export type RegisterOutcome =
   | { ok: false; reason: RegistrationFailure; detail: string };
 
 export type UnregisterOutcome =
-  | { ok: true; tool: RegisteredTool }
-  | { ok: false; reason: 'not-found' | 'not-owned-by-you' };
+  { ok: true; tool: RegisteredTool } | { ok: false; reason: 'not-found' | 'not-owned-by-you' };
 
 export type RegistryChange =
   | { kind: 'registered' | 'updated'; tool: RegisteredTool }
