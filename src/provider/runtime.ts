@@ -5,7 +5,7 @@
  * proxy already gave up on.
  */
 import type { ChannelHandlers, PeerInfo, ToolChannel } from '../channel.js';
-import { CancelReason, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
+import { CANCEL_REASONS, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
 import { HookBus } from '../hooks/bus.js';
 import { type Logger, silentLogger } from '../logger.js';
 import {
@@ -311,18 +311,13 @@ export class ToolProvider {
 }
 
 function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): ToolProxyError {
-  const reason = (Object.values(CancelReason) as string[]).includes(frame.reason ?? '')
-    ? (frame.reason as CancelReason)
-    : undefined;
-  return new ToolProxyError(
-    ErrorCode.Cancelled,
-    `The proxy cancelled the call (${frame.reason ?? 'no reason given'}).`,
-    {
-      callId: frame.call_id,
-      ...(reason === undefined ? {} : { reason }),
-      ...(frame.detail === undefined ? {} : { detail: frame.detail }),
-    },
-  );
+  const reason = CANCEL_REASONS.find((known) => known === frame.reason);
+  const why = [frame.reason ?? 'no reason given', frame.detail].filter(Boolean).join(': ');
+  return new ToolProxyError(ErrorCode.Cancelled, `The proxy cancelled the call (${why}).`, {
+    callId: frame.call_id,
+    ...(reason === undefined ? {} : { reason }),
+    ...(frame.detail === undefined ? {} : { detail: frame.detail }),
+  });
 }
 
 function timedOutByProxy(frame: Frame<'agent:tool-call-timeout'>): ToolProxyError {
