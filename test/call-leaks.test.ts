@@ -5,7 +5,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { isToolProxyError } from '../src/index.js';
-import { flush, setup } from './support/harness.js';
+import { microtasks, setup } from './support/harness.js';
 
 const N = 10_000;
 let warnings: Error[] = [];
@@ -39,7 +39,7 @@ it(`${N} calls sharing one long-lived session signal leave no entry, timer or li
       ),
     };
   });
-  await flush();
+  await microtasks();
   expect(proxy.pendingCalls).toBe(N);
   // One listener for every call that shares the signal directly, not one per call.
   expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
@@ -53,7 +53,7 @@ it(`${N} calls sharing one long-lived session signal leave no entry, timer or li
       return Promise.resolve();
     }),
   );
-  await flush();
+  await microtasks();
   calls.forEach((call, i) => {
     if (i % 6 === 2) call.promise.cancel();
     call.own?.abort();

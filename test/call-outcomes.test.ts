@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { type ProxyEvents, type ToolChannel, ToolProxy } from '../src/index.js';
-import { flush, observe, ScriptedProvider, setup } from './support/harness.js';
+import { microtasks, observe, setup } from './support/harness.js';
+import { WirePeer } from './support/wire-peer.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -15,7 +16,7 @@ describe('a call that is answered', () => {
   it('sends agent:tool-call with the provider name, arguments and deadline, and resolves with the result', async () => {
     const { proxy, robot } = await setup();
     const call = proxy.call('move_arm', { x: 1, y: 2 });
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call')).toEqual([
       {
         type: 'agent:tool-call',
@@ -34,7 +35,7 @@ describe('a call that is answered', () => {
   it('resolves with null when the provider sends no result value', async () => {
     const { proxy, robot } = await setup();
     const call = proxy.call('ping');
-    await flush();
+    await microtasks();
     await robot.send({ type: 'client:tool-result', call_id: robot.callId() });
     await expect(call).resolves.toBeNull();
   });
@@ -43,7 +44,7 @@ describe('a call that is answered', () => {
     const { proxy, robot } = await setup();
     const first = proxy.call('ping');
     const second = proxy.call('ping');
-    await flush();
+    await microtasks();
     await robot.send({
       type: 'client:tool-result',
       call_id: robot.callId(0),
@@ -72,7 +73,7 @@ describe('a call that is answered', () => {
     proxy.hooks.on('call:started', (event) => started.push(event));
     proxy.hooks.on('call:settled', (event) => settled.push(event));
     const call = proxy.call('ping', {}, { sessionKey: 's1' });
-    await flush();
+    await microtasks();
     await vi.advanceTimersByTimeAsync(250);
     await robot.result(robot.callId(), 'pong');
     await call;
@@ -104,7 +105,7 @@ describe('a call refused before anything is sent', () => {
       code: 'TOOL_NOT_FOUND',
       message: expect.stringContaining('move_arm, ping'),
     });
-    await flush();
+    await microtasks();
     expect(wire.length).toBe(before);
   });
 
@@ -116,7 +117,7 @@ describe('a call refused before anything is sent', () => {
     await expect(call).rejects.toThrow(/arguments\/x must be number/);
     await expect(call).rejects.toThrow(/required property 'y'/);
     await expect(call).rejects.toThrow(/not called/);
-    await flush();
+    await microtasks();
     expect(wire.length).toBe(before);
     expect(proxy.stats().calls.rejectedBeforeSend).toBe(1);
   });
@@ -129,7 +130,7 @@ describe('a call refused before anything is sent', () => {
       code: 'CANCELLED',
       reason: 'caller-aborted',
     });
-    await flush();
+    await microtasks();
     expect(wire.length).toBe(before);
   });
 
@@ -144,7 +145,7 @@ describe('a call that times out', () => {
   it('rejects with TIMEOUT at 30 s by default (not before) and tells the provider', async () => {
     const { proxy, robot } = await setup();
     const call = observe(proxy.call('move_arm', { x: 1, y: 1 }));
-    await flush();
+    await microtasks();
     await vi.advanceTimersByTimeAsync(29_999);
     expect(call.state()).toBe('pending');
     await vi.advanceTimersByTimeAsync(1);
@@ -153,7 +154,7 @@ describe('a call that times out', () => {
       tool: 'move_arm',
       message: expect.stringContaining('may already have started or completed'),
     });
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call-timeout')).toEqual([
       { type: 'agent:tool-call-timeout', call_id: robot.callId(), name: 'move_arm' },
     ]);
@@ -164,7 +165,7 @@ describe('a call that times out', () => {
     const { proxy, robot } = await setup({ maxToolTimeoutMs: 60_000 });
     await robot.register('quick', { type: 'object' }, { max_execution_time_ms: 5_000 });
     await robot.register('greedy', { type: 'object' }, { max_execution_time_ms: 3_600_000 });
-    await flush();
+    await microtasks();
     expect(proxy.getTool('quick')?.timeoutMs).toBe(5_000);
     expect(proxy.getTool('greedy')?.timeoutMs).toBe(60_000);
     const quick = observe(proxy.call('quick'));
@@ -178,7 +179,7 @@ describe('a call that times out', () => {
   it('a per-call timeoutMs wins over the tool and the default', async () => {
     const { proxy, robot } = await setup();
     const call = observe(proxy.call('ping', {}, { timeoutMs: 2_000 }));
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call')[0]?.timeout_ms).toBe(2_000);
     await vi.advanceTimersByTimeAsync(2_000);
     await expect(call.promise).rejects.toMatchObject({ code: 'TIMEOUT' });
@@ -190,7 +191,7 @@ describe('a call that times out', () => {
     const call = observe(
       proxy.call('ping', {}, { onProgress: (update) => updates.push(update.progress) }),
     );
-    await flush();
+    await microtasks();
     await vi.advanceTimersByTimeAsync(8_000);
     await robot.send({
       type: 'client:tool-progress',
@@ -209,7 +210,7 @@ describe('a call that times out', () => {
   it('progress cannot push a call past the hard maximum total', async () => {
     const { proxy, robot } = await setup({ defaultTimeoutMs: 10_000, maxTotalTimeoutMs: 25_000 });
     const call = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     for (let step = 1; step <= 6; step++) {
       await vi.advanceTimersByTimeAsync(4_000);
       await robot.send({ type: 'client:tool-progress', call_id: robot.callId(), progress: step });
@@ -230,7 +231,7 @@ describe('a call that times out', () => {
       resetTimeoutOnProgress: false,
     });
     const call = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     await vi.advanceTimersByTimeAsync(9_000);
     await robot.send({ type: 'client:tool-progress', call_id: robot.callId(), progress: 1 });
     await vi.advanceTimersByTimeAsync(1_000);
@@ -243,7 +244,7 @@ describe('a call that is cancelled', () => {
     const { proxy, robot } = await setup();
     const controller = new AbortController();
     const call = proxy.call('ping', {}, { signal: controller.signal });
-    await flush();
+    await microtasks();
     const why = new Error('user pressed stop');
     controller.abort(why);
     await expect(call).rejects.toMatchObject({
@@ -252,7 +253,7 @@ describe('a call that is cancelled', () => {
       detail: 'user pressed stop',
       cause: why,
     });
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call-cancelled')).toEqual([
       {
         type: 'agent:tool-call-cancelled',
@@ -268,14 +269,14 @@ describe('a call that is cancelled', () => {
   it('by .cancel() on the returned promise: a typed CANCELLED error, not p-cancelable CancelError', async () => {
     const { proxy, robot } = await setup();
     const call = proxy.call('ping');
-    await flush();
+    await microtasks();
     call.cancel();
     await expect(call).rejects.toMatchObject({
       code: 'CANCELLED',
       reason: 'caller-aborted',
       name: 'ToolProxyError',
     });
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call-cancelled')).toHaveLength(1);
   });
 
@@ -290,7 +291,7 @@ describe('a call that is cancelled', () => {
       const mine = observe(proxy.call('ping', {}, { sessionKey: 'chat-1' }));
       const unscoped = observe(proxy.call('ping'));
       const other = observe(proxy.call('ping', {}, { sessionKey: 'chat-2' }));
-      await flush();
+      await microtasks();
       proxy.hooks.emit(event, {
         session_key: 'chat-1',
         platform: 'livekit',
@@ -298,7 +299,7 @@ describe('a call that is cancelled', () => {
         session_id: undefined,
         invalidation_reason: undefined,
       });
-      await flush(2);
+      await microtasks(2);
       expect([mine.state(), unscoped.state(), other.state()]).toEqual([
         'rejected',
         'rejected',
@@ -309,7 +310,7 @@ describe('a call that is cancelled', () => {
         reason,
         detail: 'Stop requested',
       });
-      await flush();
+      await microtasks();
       const notices = robot.frames('agent:tool-call-cancelled');
       expect(notices.map((n) => n.call_id).sort()).toEqual(
         [robot.callId(0), robot.callId(1)].sort(),
@@ -323,7 +324,7 @@ describe('a call that is cancelled', () => {
     const { proxy } = await setup();
     const a = proxy.call('ping', {}, { sessionKey: 'a' });
     const b = proxy.call('ping', {}, { sessionKey: 'b' });
-    await flush();
+    await microtasks();
     proxy.hooks.emit('agent_loop_stopped', {
       session_key: undefined,
       platform: '',
@@ -340,7 +341,7 @@ describe('a call that is cancelled', () => {
   it('one cancellation shares one error object across every call it cancels (no stack per call)', async () => {
     const { proxy } = await setup();
     const calls = Array.from({ length: 5 }, () => proxy.call('ping', {}, { sessionKey: 's' }));
-    await flush();
+    await microtasks();
     expect(proxy.cancelSession('s', 'session-reset')).toBe(5);
     const errors = await Promise.all(calls.map((call) => call.catch((error: unknown) => error)));
     expect(new Set(errors).size).toBe(1);
@@ -349,10 +350,10 @@ describe('a call that is cancelled', () => {
   it('by close(): CANCELLED proxy-shutting-down, providers told before the channel closes', async () => {
     const { proxy, robot } = await setup();
     const call = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     const closed = proxy.close();
     expect(call.state()).toBe('pending'); // settles synchronously; observed a microtask later
-    await flush(1);
+    await microtasks(1);
     expect(call.state()).toBe('rejected');
     await closed;
     await expect(call.promise).rejects.toMatchObject({
@@ -370,10 +371,10 @@ describe('a call whose provider goes away', () => {
   it('provider leaving mid-call: PROVIDER_GONE at once, nothing sent, its tools are gone', async () => {
     const { proxy, robot, wire } = await setup();
     const call = proxy.call('move_arm', { x: 0, y: 0 });
-    await flush();
+    await microtasks();
     const before = wire.length;
     await robot.channel.close();
-    await flush();
+    await microtasks();
     await expect(call).rejects.toMatchObject({
       code: 'PROVIDER_GONE',
       message: expect.stringContaining('"robot"'),
@@ -387,10 +388,10 @@ describe('a call whose provider goes away', () => {
     const { proxy, robot } = await setup();
     const moving = proxy.call('move_arm', { x: 0, y: 0 });
     const ping = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     await robot.send({ type: 'client:tool-unregister', name: 'move_arm' });
     await expect(moving).rejects.toMatchObject({ code: 'TOOL_UNREGISTERED' });
-    await flush();
+    await microtasks();
     expect(ping.state()).toBe('pending');
     expect(robot.frames('agent:tool-call-cancelled')).toEqual([
       expect.objectContaining({ call_id: robot.callId(0), reason: 'tool-unregistered' }),
@@ -399,12 +400,12 @@ describe('a call whose provider goes away', () => {
 
   it('the channel dropping: every pending call fails with PROVIDER_GONE', async () => {
     const { proxy, room } = await setup();
-    const second = await ScriptedProvider.join(room, 'page');
+    const second = await WirePeer.join(room, 'page');
     await second.register('click');
-    await flush();
+    await microtasks();
     const a = proxy.call('ping');
     const b = proxy.call('click');
-    await flush();
+    await microtasks();
     const agentEnd = room.present().find((member) => member.identity === 'agent');
     agentEnd?.drop();
     await expect(a).rejects.toMatchObject({
@@ -435,9 +436,9 @@ describe('a call whose provider goes away', () => {
     };
     const proxy = new ToolProxy();
     await proxy.start(refusing);
-    const robot = await ScriptedProvider.join(room, 'robot');
+    const robot = await WirePeer.join(room, 'robot');
     await robot.register('ping');
-    await flush();
+    await microtasks();
     await expect(proxy.call('ping')).rejects.toMatchObject({
       code: 'SEND_FAILED',
       message: expect.stringContaining('did not run'),

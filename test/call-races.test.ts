@@ -1,7 +1,8 @@
 /** Races between the ways a call can end: whichever comes first wins, the rest are dropped and counted. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ProxyEvents } from '../src/index.js';
-import { flush, observe, ScriptedProvider, type Setup, setup } from './support/harness.js';
+import { microtasks, observe, type Setup, setup } from './support/harness.js';
+import { WirePeer } from './support/wire-peer.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -28,10 +29,10 @@ describe('races', () => {
   it('result and cancel in the same tick, cancel first: caller gets CANCELLED, the result is late', async () => {
     const { proxy, robot, settled } = await started();
     const call = proxy.call('ping', {}, { sessionKey: 's' });
-    await flush();
+    await microtasks();
     void robot.result(robot.callId(), 'pong'); // queued: delivered a microtask later
     proxy.hooks.emit('agent_loop_stopped', stop);
-    await flush();
+    await microtasks();
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(settled.map((s) => s.outcome)).toEqual(['cancelled']);
     expect(proxy.stats().results).toMatchObject({ accepted: 0, late: 1 });
@@ -41,12 +42,12 @@ describe('races', () => {
   it('result and cancel in the same tick, result first: caller gets the result, nothing to cancel', async () => {
     const { proxy, robot, settled } = await started();
     const call = proxy.call('ping', {}, { sessionKey: 's' });
-    await flush();
+    await microtasks();
     await robot.result(robot.callId(), 'pong');
-    await flush();
+    await microtasks();
     proxy.hooks.emit('agent_loop_stopped', stop);
     await expect(call).resolves.toBe('pong');
-    await flush();
+    await microtasks();
     expect(settled.map((s) => s.outcome)).toEqual(['result']);
     expect(robot.frames('agent:tool-call-cancelled')).toEqual([]);
   });
@@ -55,12 +56,12 @@ describe('races', () => {
     const { proxy, robot } = await started();
     const controller = new AbortController();
     const call = proxy.call('ping', {}, { signal: controller.signal });
-    await flush();
+    await microtasks();
     await robot.result(robot.callId(), 'pong');
     await expect(call).resolves.toBe('pong');
     call.cancel();
     controller.abort();
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call-cancelled')).toEqual([]);
     expect(proxy.watchedSignals).toBe(0);
   });
@@ -68,11 +69,11 @@ describe('races', () => {
   it('timeout and result in the same tick, timeout first: TIMEOUT, the result is late', async () => {
     const { proxy, robot, settled } = await started();
     const call = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     await vi.advanceTimersByTimeAsync(29_999);
     void robot.result(robot.callId(), 'pong');
     vi.advanceTimersByTime(1); // the deadline fires before the queued delivery
-    await flush();
+    await microtasks();
     await expect(call.promise).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(settled.map((s) => s.outcome)).toEqual(['timeout']);
     expect(proxy.stats().results.late).toBe(1);
@@ -82,10 +83,10 @@ describe('races', () => {
   it('result after timeout is dropped and counted as late', async () => {
     const { proxy, robot } = await started();
     const call = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     await vi.advanceTimersByTimeAsync(30_000);
     await robot.result(robot.callId(), 'too late');
-    await flush();
+    await microtasks();
     await expect(call.promise).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(proxy.stats().results).toMatchObject({ accepted: 0, late: 1 });
   });
@@ -93,11 +94,11 @@ describe('races', () => {
   it('a duplicate result is dropped and counted; the first one stands', async () => {
     const { proxy, robot, settled } = await started();
     const call = proxy.call('ping');
-    await flush();
+    await microtasks();
     await robot.result(robot.callId(), 'first');
     await robot.result(robot.callId(), 'second');
     await robot.send({ type: 'client:tool-result', call_id: robot.callId(), error: 'third' });
-    await flush();
+    await microtasks();
     await expect(call).resolves.toBe('first');
     expect(settled).toHaveLength(1);
     expect(proxy.stats().results).toMatchObject({ accepted: 1, duplicate: 2 });
@@ -105,12 +106,12 @@ describe('races', () => {
 
   it('a spoofed result from another participant is dropped; the call waits for its provider', async () => {
     const { proxy, robot, room } = await started();
-    const stranger = await ScriptedProvider.join(room, 'stranger');
+    const stranger = await WirePeer.join(room, 'stranger');
     const call = observe(proxy.call('move_arm', { x: 1, y: 1 }));
-    await flush();
+    await microtasks();
     await stranger.result(robot.callId(), { moved: false, spoofed: true });
     await stranger.send({ type: 'client:tool-progress', call_id: robot.callId(), progress: 1 });
-    await flush();
+    await microtasks();
     expect(call.state()).toBe('pending');
     expect(proxy.stats().results.spoofed).toBe(1);
     expect(proxy.stats().progress.dropped).toBe(1);
@@ -118,16 +119,16 @@ describe('races', () => {
     await expect(call.promise).resolves.toEqual({ moved: true });
     // After settlement, a stranger replaying the id is still spoofing, not a duplicate.
     await stranger.result(robot.callId(), 'replay');
-    await flush();
+    await microtasks();
     expect(proxy.stats().results).toMatchObject({ spoofed: 2, duplicate: 0 });
   });
 
   it('provider leaving mid-call, then a stop: one settlement, no notice to a provider that is gone', async () => {
     const { proxy, robot, settled } = await started();
     const call = proxy.call('ping', {}, { sessionKey: 's' });
-    await flush();
+    await microtasks();
     await robot.channel.close();
-    await flush();
+    await microtasks();
     proxy.hooks.emit('agent_loop_stopped', stop);
     await expect(call).rejects.toMatchObject({ code: 'PROVIDER_GONE' });
     expect(settled.map((s) => s.outcome)).toEqual(['provider-gone']);
@@ -137,7 +138,7 @@ describe('races', () => {
   it('two stops in a row: one rejection, one notice', async () => {
     const { proxy, robot, settled } = await started();
     const call = proxy.call('ping', {}, { sessionKey: 's' });
-    await flush();
+    await microtasks();
     proxy.hooks.emit('agent_loop_stopped', stop);
     proxy.hooks.emit('session:reset', {
       session_key: 's',
@@ -145,7 +146,7 @@ describe('races', () => {
       platform: undefined,
       reason: undefined,
     });
-    await flush();
+    await microtasks();
     await expect(call).rejects.toMatchObject({ reason: 'agent-loop-stopped' });
     expect(settled).toHaveLength(1);
     expect(robot.frames('agent:tool-call-cancelled')).toHaveLength(1);
@@ -158,10 +159,10 @@ describe('races', () => {
     });
     proxy.hooks.on('agent_loop_stopped', () => new Promise(() => {}));
     const call = observe(proxy.call('ping', {}, { sessionKey: 's' }));
-    await flush();
+    await microtasks();
     proxy.hooks.emit('agent_loop_stopped', stop);
     expect(proxy.pendingCalls).toBe(0); // settled synchronously inside emit
-    await flush(1);
+    await microtasks(1);
     expect(call.state()).toBe('rejected');
   });
 
@@ -169,11 +170,11 @@ describe('races', () => {
     const { proxy, robot, settled } = await started();
     const controller = new AbortController();
     const call = proxy.call('ping', {}, { signal: controller.signal, sessionKey: 's' });
-    await flush();
+    await microtasks();
     controller.abort();
     proxy.hooks.emit('agent_loop_stopped', stop);
     await expect(call).rejects.toMatchObject({ reason: 'caller-aborted' });
-    await flush();
+    await microtasks();
     expect(settled).toHaveLength(1);
     expect(robot.frames('agent:tool-call-cancelled')).toEqual([
       expect.objectContaining({ reason: 'caller-aborted' }),

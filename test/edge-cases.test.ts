@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { defineTool, HelloFrame, ToolProvider, ToolProxy } from '../src/index.js';
-import { flush, observe, ScriptedProvider, setup } from './support/harness.js';
+import { microtasks, observe, setup } from './support/harness.js';
+import { WirePeer } from './support/wire-peer.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -27,10 +28,10 @@ describe('deadlines', () => {
 
   it('fractional proxy options are rounded up, so every hello stays valid', async () => {
     const room = new InMemoryRoom();
-    const early = await ScriptedProvider.join(room, 'early');
+    const early = await WirePeer.join(room, 'early');
     const proxy = new ToolProxy({ defaultTimeoutMs: 1_000.25 });
     await proxy.start(room.join('agent', { isAgent: true }));
-    await flush();
+    await microtasks();
     const [hello] = early.frames('agent:hello');
     expect(HelloFrame.safeParse(hello).success).toBe(true);
     expect(hello?.default_timeout_ms).toBe(1_001);
@@ -39,7 +40,7 @@ describe('deadlines', () => {
   it('a per-call timeout larger than the hard maximum is clamped to it (no 1 ms timer overflow)', async () => {
     const { proxy, robot } = await setup({ maxTotalTimeoutMs: 60_000 });
     const call = observe(proxy.call('ping', {}, { timeoutMs: 2 ** 40 }));
-    await flush();
+    await microtasks();
     expect(robot.frames('agent:tool-call')[0]?.timeout_ms).toBe(60_000);
     await vi.advanceTimersByTimeAsync(59_999);
     expect(call.state()).toBe('pending');
@@ -54,7 +55,7 @@ describe('deadlines', () => {
       await expect(proxy.call('ping', {}, { timeoutMs })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENTS',
       });
-      await flush();
+      await microtasks();
       expect(robot.frames('agent:tool-call')).toEqual([]);
     },
   );
@@ -67,7 +68,7 @@ describe('deadlines', () => {
 describe('registration', () => {
   it('a replace batch from a provider at its cap swaps its tools instead of refusing the new ones', async () => {
     const { proxy, room } = await setup({ maxToolsPerProvider: 2 });
-    const page = await ScriptedProvider.join(room, 'page');
+    const page = await WirePeer.join(room, 'page');
     await page.register('a');
     await page.register('b');
     const tool = (name: string) => ({ name, description: name, input_schema: { type: 'object' } });
@@ -76,7 +77,7 @@ describe('registration', () => {
       replace: true,
       tools: [tool('c'), tool('d')],
     });
-    await flush();
+    await microtasks();
     expect(
       proxy
         .tools()
@@ -113,7 +114,7 @@ describe('results', () => {
   it('an oversize result whose head names the call fails that call at once with INVALID_RESULT', async () => {
     const { proxy, robot } = await setup({ maxFrameChars: 1_000 });
     const call = proxy.call('ping');
-    await flush();
+    await microtasks();
     const text = `{"type":"client:tool-result","call_id":"${robot.callId()}","result":"${'x'.repeat(2_000)}"}`;
     await robot.channel.send('agent', text);
     await expect(call).rejects.toMatchObject({
@@ -125,14 +126,14 @@ describe('results', () => {
 
   it('an oversize result from another participant does not touch the call', async () => {
     const { proxy, robot, room } = await setup({ maxFrameChars: 1_000 });
-    const stranger = await ScriptedProvider.join(room, 'stranger');
+    const stranger = await WirePeer.join(room, 'stranger');
     const call = observe(proxy.call('ping'));
-    await flush();
+    await microtasks();
     await stranger.channel.send(
       'agent',
       `{"type":"client:tool-result","call_id":"${robot.callId()}","result":"${'x'.repeat(2_000)}"}`,
     );
-    await flush();
+    await microtasks();
     expect(call.state()).toBe('pending');
   });
 
@@ -163,9 +164,9 @@ describe('sessions', () => {
     const { proxy } = await setup();
     const mine = observe(proxy.call('ping', {}, { sessionKey: 'sess-1' }));
     const other = observe(proxy.call('ping', {}, { sessionKey: 'sess-2' }));
-    await flush();
+    await microtasks();
     proxy.hooks.emit('session:end', { session_id: 'sess-1' });
-    await flush(2);
+    await microtasks(2);
     expect([mine.state(), other.state()]).toEqual(['rejected', 'pending']);
   });
 });

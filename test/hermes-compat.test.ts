@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { ToolProxy } from '../src/index.js';
-import { flush, type JsonObject, RawPeer } from './support/raw-peer.js';
+import { flush } from './support/util.js';
+import { type JsonObject, WirePeer } from './support/wire-peer.js';
 
 const AGENT = 'hermes-assistant';
 const CALL_ID = /^tc_[0-9a-f]{12}$/;
@@ -48,13 +49,13 @@ function stopLoop(sessionKey: string, reason = 'Stop requested'): void {
 
 let room: InMemoryRoom;
 let proxy: ToolProxy;
-let client: RawPeer;
+let client: WirePeer;
 
 beforeEach(async () => {
   vi.useFakeTimers();
   room = new InMemoryRoom();
   // The client is in the room first, as with a LiveKit room the agent joins.
-  client = await RawPeer.join(room, 'desktop-client', AGENT);
+  client = await WirePeer.join(room, 'desktop-client', { to: AGENT });
   proxy = new ToolProxy();
   await proxy.start(room.join(AGENT, { isAgent: true }));
   await flush();
@@ -301,7 +302,7 @@ describe('hermes-livekit v0.3 client', () => {
   });
 
   it('like v0.3, a registration from an empty identity is ignored', async () => {
-    const nobody = await RawPeer.join(room, '', AGENT);
+    const nobody = await WirePeer.join(room, '', { to: AGENT });
     await flush();
     nobody.clear();
     await nobody.sendText(NOTIFY_REGISTRATION);

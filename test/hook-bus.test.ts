@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { defineTool, HookBus, ToolProvider, ToolProxy } from '../src/index.js';
-import { FakeProxyPeer, flush, spyLogger } from './support/fake-proxy-peer.js';
+import { flush, spyLogger } from './support/util.js';
+import { WirePeer } from './support/wire-peer.js';
 
 interface TestEvents {
   ping: { n: number };
@@ -362,8 +363,8 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
     cleanups.push(() => proxy.close());
     await proxy.start(room.join('agent', { isAgent: true }));
     // A raw provider: registers one tool by hand and never answers.
-    const provider = await FakeProxyPeer.join(room, 'provider', { isAgent: false });
-    await provider.send('agent', {
+    const provider = await WirePeer.join(room, 'provider');
+    await provider.send({
       type: 'client:tool-register',
       name: 'hold',
       description: 'never answers',
@@ -373,7 +374,7 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
     const call = proxy.call('hold', {}, { sessionKey: 's' });
     const rejected = expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
     await flush();
-    const [sent] = provider.framesOfType('agent:tool-call');
+    const [sent] = provider.frames('agent:tool-call');
     proxy.hooks.on('agent_loop_stopped', () => {
       throw new Error('user hook bug');
     });
@@ -383,7 +384,7 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
     await rejected;
     await flush();
 
-    expect(provider.framesOfType('agent:tool-call-cancelled')).toEqual([
+    expect(provider.frames('agent:tool-call-cancelled')).toEqual([
       {
         type: 'agent:tool-call-cancelled',
         call_id: sent?.call_id,

@@ -1,23 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InMemoryRoom } from '../bridge/memory.js';
 import type { ProgressUpdate, ProxyStats, ToolProxy, ToolProxyOptions } from '../src/index.js';
-import { flush, type JsonObject, RawPeer, registerFrame, startProxy } from './support/raw-peer.js';
+import { flush, spyLogger } from './support/util.js';
+import { type JsonObject, registerFrame, startProxy, WirePeer } from './support/wire-peer.js';
 
-const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+const logger = spyLogger();
 
 let room: InMemoryRoom;
 let proxy: ToolProxy;
-let robot: RawPeer;
-let mallory: RawPeer;
+let robot: WirePeer;
+let mallory: WirePeer;
 
 async function setup(options: ToolProxyOptions = {}): Promise<void> {
   ({ room, proxy } = await startProxy({ logger, ...options }));
-  robot = await RawPeer.join(room, 'robot');
-  mallory = await RawPeer.join(room, 'mallory');
+  robot = await WirePeer.join(room, 'robot');
+  mallory = await WirePeer.join(room, 'mallory');
   await flush();
 }
 
-async function register(peer: RawPeer, name: string, extra: JsonObject = {}): Promise<void> {
+async function register(peer: WirePeer, name: string, extra: JsonObject = {}): Promise<void> {
   await peer.send(registerFrame(name, extra));
   await flush();
 }
@@ -623,7 +624,7 @@ describe('client:tool-progress', () => {
     const call = proxy.call('grip', {}, { onProgress: (update) => updates.push(update) });
     await flush();
     const callId = robot.lastCall().call_id;
-    const progress = (peer: RawPeer, value: number, extra: JsonObject = {}) =>
+    const progress = (peer: WirePeer, value: number, extra: JsonObject = {}) =>
       peer.send({ type: 'client:tool-progress', call_id: callId, progress: value, ...extra });
     await progress(robot, 1, { total: 4, message: 'started' });
     await progress(mallory, 2); // wrong sender

@@ -11,13 +11,8 @@ import {
   ToolProxy,
   ToolProxyError,
 } from '../src/index.js';
-import {
-  type Deferred,
-  deferred,
-  FakeProxyPeer,
-  flush,
-  spyLogger,
-} from './support/fake-proxy-peer.js';
+import { type Deferred, deferred, flush, spyLogger } from './support/util.js';
+import { WirePeer } from './support/wire-peer.js';
 
 const PROVIDER = 'robot';
 
@@ -113,7 +108,7 @@ afterEach(async () => {
 /** A raw proxy peer `proxy` in a room, and a provider `robot` connected after it. */
 async function setup(tools: readonly ToolDefinition[], options: Partial<ToolProviderOptions> = {}) {
   const room = new InMemoryRoom();
-  const peer = await FakeProxyPeer.join(room, 'proxy');
+  const peer = await WirePeer.join(room, 'proxy', { isAgent: true });
   const provider = track(new ToolProvider({ ...options, tools }));
   await provider.connect(room.join(PROVIDER));
   await flush();
@@ -123,7 +118,7 @@ async function setup(tools: readonly ToolDefinition[], options: Partial<ToolProv
 describe('ToolProvider: registration', () => {
   it('registers every tool with a proxy already present when it connects', async () => {
     const { peer } = await setup([echo, add]);
-    const registrations = peer.framesOfType('client:tool-register');
+    const registrations = peer.frames('client:tool-register');
     expect(registrations.map((frame) => frame.name)).toEqual(['echo', 'add']);
     expect(peer.received.every((r) => r.from === PROVIDER)).toBe(true);
   });
@@ -134,18 +129,15 @@ describe('ToolProvider: registration', () => {
     await provider.connect(room.join(PROVIDER));
     await flush();
 
-    const peer = await FakeProxyPeer.join(room, 'proxy');
+    const peer = await WirePeer.join(room, 'proxy', { isAgent: true });
     await flush();
-    expect(peer.framesOfType('client:tool-register').map((frame) => frame.name)).toEqual([
-      'echo',
-      'add',
-    ]);
+    expect(peer.frames('client:tool-register').map((frame) => frame.name)).toEqual(['echo', 'add']);
 
     await peer.channel.close();
     await flush();
-    const again = await FakeProxyPeer.join(room, 'proxy');
+    const again = await WirePeer.join(room, 'proxy', { isAgent: true });
     await flush();
-    expect(again.framesOfType('client:tool-register').map((frame) => frame.name)).toEqual([
+    expect(again.frames('client:tool-register').map((frame) => frame.name)).toEqual([
       'echo',
       'add',
     ]);
@@ -157,11 +149,11 @@ describe('ToolProvider: registration', () => {
 
     await peer.hello(PROVIDER);
     await flush();
-    expect(peer.framesOfType('client:tool-register')).toHaveLength(2);
+    expect(peer.frames('client:tool-register')).toHaveLength(2);
 
     await peer.hello(PROVIDER);
     await flush();
-    expect(peer.framesOfType('client:tool-register').map((frame) => frame.name)).toEqual([
+    expect(peer.frames('client:tool-register').map((frame) => frame.name)).toEqual([
       'echo',
       'add',
       'echo',
@@ -171,11 +163,11 @@ describe('ToolProvider: registration', () => {
 
   it('does not register with peers that are not proxies (default: agents only)', async () => {
     const room = new InMemoryRoom();
-    const early = await FakeProxyPeer.join(room, 'viewer', { isAgent: false });
+    const early = await WirePeer.join(room, 'viewer');
     const provider = track(new ToolProvider({ tools: [echo] }));
     await provider.connect(room.join(PROVIDER));
     await flush();
-    const late = await FakeProxyPeer.join(room, 'late-viewer', { isAgent: false });
+    const late = await WirePeer.join(room, 'late-viewer');
     await flush();
 
     // A non-proxy's hello does not make it one.
@@ -188,20 +180,18 @@ describe('ToolProvider: registration', () => {
 
   it('honours a custom isProxy', async () => {
     const room = new InMemoryRoom();
-    const agent = await FakeProxyPeer.join(room, 'agent', { isAgent: true });
-    const chosen = await FakeProxyPeer.join(room, 'tools-proxy-1', { isAgent: false });
+    const agent = await WirePeer.join(room, 'agent', { isAgent: true });
+    const chosen = await WirePeer.join(room, 'tools-proxy-1');
     const isProxy = vi.fn((peer: { identity: string }) => peer.identity.startsWith('tools-proxy'));
     const provider = track(new ToolProvider({ tools: [echo], isProxy }));
     await provider.connect(room.join(PROVIDER));
     await flush();
-    const joinedLater = await FakeProxyPeer.join(room, 'tools-proxy-2', { isAgent: false });
+    const joinedLater = await WirePeer.join(room, 'tools-proxy-2');
     await flush();
 
     expect(agent.received).toEqual([]);
-    expect(chosen.framesOfType('client:tool-register').map((frame) => frame.name)).toEqual([
-      'echo',
-    ]);
-    expect(joinedLater.framesOfType('client:tool-register')).toHaveLength(1);
+    expect(chosen.frames('client:tool-register').map((frame) => frame.name)).toEqual(['echo']);
+    expect(joinedLater.frames('client:tool-register')).toHaveLength(1);
     expect(isProxy).toHaveBeenCalledWith(expect.objectContaining({ identity: 'agent' }));
 
     // Calls follow the same rule: the agent is a stranger here, the chosen proxy is served.
@@ -209,7 +199,7 @@ describe('ToolProvider: registration', () => {
     await chosen.call(PROVIDER, 'c2', 'echo', { text: 'from proxy' });
     await flush();
     expect(agent.received).toEqual([]);
-    expect(chosen.framesOfType('client:tool-result')).toEqual([
+    expect(chosen.frames('client:tool-result')).toEqual([
       { type: 'client:tool-result', call_id: 'c2', result: { text: 'from proxy' } },
     ]);
   });
@@ -230,7 +220,7 @@ describe('ToolProvider: registration', () => {
     });
     const { peer } = await setup([move, echo]);
 
-    const [registration, plain] = peer.framesOfType('client:tool-register');
+    const [registration, plain] = peer.frames('client:tool-register');
     expect(registration).toEqual({
       type: 'client:tool-register',
       name: 'move_arm',
@@ -493,7 +483,7 @@ describe('ToolProvider: calls', () => {
 
   it('runs calls from two proxies independently, answering each to its sender', async () => {
     const { room, peer } = await setup([echo]);
-    const other = await FakeProxyPeer.join(room, 'proxy-2');
+    const other = await WirePeer.join(room, 'proxy-2', { isAgent: true });
     await flush();
     peer.clear();
     other.clear();
@@ -617,7 +607,7 @@ describe('ToolProvider: cancellation', () => {
   it('does not let one proxy cancel the call of another', async () => {
     const { tool, runs } = controlledTool();
     const { room, peer } = await setup([tool]);
-    const other = await FakeProxyPeer.join(room, 'proxy-2');
+    const other = await WirePeer.join(room, 'proxy-2', { isAgent: true });
     await flush();
 
     await peer.call(PROVIDER, 'c1', 'slow');
@@ -685,7 +675,7 @@ describe('ToolProvider: peers that are not proxies', () => {
     const handler = vi.fn(() => 'ran');
     const tool = defineTool({ name: 'guarded', description: 'g', input: z.object({}), handler });
     const { room, peer } = await setup([tool]);
-    const stranger = await FakeProxyPeer.join(room, 'stranger', { isAgent: false });
+    const stranger = await WirePeer.join(room, 'stranger');
     await flush();
     peer.clear();
 
@@ -701,7 +691,7 @@ describe('ToolProvider: peers that are not proxies', () => {
   it("ignores a stranger's cancel of a proxy's call", async () => {
     const { tool, runs } = controlledTool();
     const { room, peer } = await setup([tool]);
-    const stranger = await FakeProxyPeer.join(room, 'stranger', { isAgent: false });
+    const stranger = await WirePeer.join(room, 'stranger');
 
     await peer.call(PROVIDER, 'c1', 'slow');
     await flush();
@@ -716,10 +706,10 @@ describe('ToolProvider: peers that are not proxies', () => {
     const { peer, provider } = await setup([echo]);
     peer.clear();
 
-    await peer.sendRaw(PROVIDER, 'not json');
-    await peer.sendRaw(PROVIDER, '[1,2]');
-    await peer.send(PROVIDER, { type: 'agent:unknown-frame' });
-    await peer.send(PROVIDER, { type: 'agent:tool-call', call_id: 'c1', name: 'echo' });
+    await peer.sendText('not json', PROVIDER);
+    await peer.sendText('[1,2]', PROVIDER);
+    await peer.send({ type: 'agent:unknown-frame' }, PROVIDER);
+    await peer.send({ type: 'agent:tool-call', call_id: 'c1', name: 'echo' }, PROVIDER);
     await flush();
 
     expect(peer.frames()).toEqual([]);
@@ -758,7 +748,7 @@ describe('ToolProvider: proxies leaving and closing', () => {
   it("aborts the running handlers of a proxy that leaves, and only that proxy's", async () => {
     const { tool, runs } = controlledTool();
     const { room, peer, provider } = await setup([tool]);
-    const other = await FakeProxyPeer.join(room, 'proxy-2');
+    const other = await WirePeer.join(room, 'proxy-2', { isAgent: true });
     await flush();
     other.clear();
 
@@ -803,7 +793,7 @@ describe('ToolProvider: proxies leaving and closing', () => {
   it('close() aborts every running handler and sends nothing afterwards', async () => {
     const { tool, runs } = controlledTool();
     const { room, peer, provider } = await setup([tool]);
-    const other = await FakeProxyPeer.join(room, 'proxy-2');
+    const other = await WirePeer.join(room, 'proxy-2', { isAgent: true });
     await flush();
     peer.clear();
     other.clear();
@@ -832,7 +822,7 @@ describe('ToolProvider: proxies leaving and closing', () => {
 
   it('aborts every running handler when its own connection is lost', async () => {
     const room = new InMemoryRoom();
-    const peer = await FakeProxyPeer.join(room, 'proxy');
+    const peer = await WirePeer.join(room, 'proxy', { isAgent: true });
     const { tool, runs } = controlledTool();
     const provider = track(new ToolProvider({ tools: [tool] }));
     const channel = room.join(PROVIDER);
@@ -872,13 +862,16 @@ describe('ToolProvider: events', () => {
     const { peer, provider } = await setup([echo, add]);
     const events = recordEvents(provider);
 
-    await peer.send(PROVIDER, {
-      type: 'agent:tool-registered',
-      name: 'echo',
-      success: true,
-      exposed_name: 'echo_1a2b3c4d',
-    });
-    await peer.send(PROVIDER, { type: 'agent:tool-registered', name: 'add', success: true });
+    await peer.send(
+      {
+        type: 'agent:tool-registered',
+        name: 'echo',
+        success: true,
+        exposed_name: 'echo_1a2b3c4d',
+      },
+      PROVIDER,
+    );
+    await peer.send({ type: 'agent:tool-registered', name: 'add', success: true }, PROVIDER);
     await flush();
 
     expect(events).toEqual([
@@ -895,14 +888,17 @@ describe('ToolProvider: events', () => {
     const { peer, provider } = await setup([echo], { logger });
     const events = recordEvents(provider);
 
-    await peer.send(PROVIDER, {
-      type: 'agent:tool-registered',
-      name: 'echo',
-      success: false,
-      reason: 'policy-refused',
-      detail: 'robot is not allowed to register echo',
-    });
-    await peer.send(PROVIDER, { type: 'agent:tool-registered', name: 'add', success: false });
+    await peer.send(
+      {
+        type: 'agent:tool-registered',
+        name: 'echo',
+        success: false,
+        reason: 'policy-refused',
+        detail: 'robot is not allowed to register echo',
+      },
+      PROVIDER,
+    );
+    await peer.send({ type: 'agent:tool-registered', name: 'add', success: false }, PROVIDER);
     await flush();
 
     expect(events).toEqual([
@@ -985,7 +981,7 @@ describe('ToolProvider: events', () => {
     await peer.call(PROVIDER, 'c1', 'echo', { text: 'x' });
     await flush();
 
-    expect(peer.framesOfType('client:tool-result')).toEqual([
+    expect(peer.frames('client:tool-result')).toEqual([
       { type: 'client:tool-result', call_id: 'c1', result: { text: 'x' } },
     ]);
   });

@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { type ProxyEvents, ToolProxy } from '../src/index.js';
-import { flush, ScriptedProvider, setup } from './support/harness.js';
+import { microtasks, setup } from './support/harness.js';
+import { WirePeer } from './support/wire-peer.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -14,10 +15,10 @@ afterEach(() => {
 describe('ToolProxy', () => {
   it('says hello to providers present when it joins, with its deadlines', async () => {
     const room = new InMemoryRoom();
-    const early = await ScriptedProvider.join(room, 'early');
+    const early = await WirePeer.join(room, 'early');
     const proxy = new ToolProxy({ defaultTimeoutMs: 20_000 });
     await proxy.start(room.join('agent', { isAgent: true }));
-    await flush();
+    await microtasks();
     expect(early.frames('agent:hello')).toEqual([
       {
         type: 'agent:hello',
@@ -35,7 +36,7 @@ describe('ToolProxy', () => {
       { type: 'object' },
       { annotations: { readOnlyHint: false, destructiveHint: true } },
     );
-    await flush();
+    await microtasks();
     expect(proxy.tools().map((tool) => tool.name)).toEqual(['arm_home', 'move_arm', 'ping']);
     expect(proxy.getTool('arm_home')).toEqual({
       name: 'arm_home',
@@ -58,9 +59,9 @@ describe('ToolProxy', () => {
     await robot.register('grip'); // identical: no change
     await robot.register('grip', { type: 'object', properties: { force: { type: 'number' } } });
     await robot.send({ type: 'client:tool-unregister', name: 'grip' });
-    await flush();
+    await microtasks();
     await robot.channel.close();
-    await flush();
+    await microtasks();
     expect(
       changes.map((c) =>
         'updated' in c
@@ -91,9 +92,9 @@ describe('ToolProxy', () => {
 
   it('a second provider with the same tool name is exposed under a stable suffixed name', async () => {
     const { proxy, room } = await setup();
-    const other = await ScriptedProvider.join(room, 'robot-2');
+    const other = await WirePeer.join(room, 'robot-2');
     await other.register('ping');
-    await flush();
+    await microtasks();
     expect(other.frames('agent:tool-registered')).toEqual([
       {
         type: 'agent:tool-registered',
@@ -104,7 +105,7 @@ describe('ToolProxy', () => {
     ]);
     const exposed = String(other.frames('agent:tool-registered')[0]?.exposed_name);
     const call = proxy.call(exposed);
-    await flush();
+    await microtasks();
     expect(other.frames('agent:tool-call')).toEqual([expect.objectContaining({ name: 'ping' })]);
     await other.result(other.callId(), 'from robot-2');
     await expect(call).resolves.toBe('from robot-2');
