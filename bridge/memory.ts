@@ -120,6 +120,14 @@ export class InMemoryChannel implements ToolChannel {
     return Promise.resolve();
   }
 
+  /**
+   * Simulates a connection that was interrupted and came back (LiveKit's Reconnecting/Reconnected):
+   * this participant sees `onConnected({ resumed: true })`; peers see nothing.
+   */
+  resume(): void {
+    this.enqueue((h) => h.onConnected({ resumed: true }));
+  }
+
   /** Simulates losing the connection: peers see this participant leave, it sees `onClosed(error)`. */
   drop(error: Error = new Error('connection lost')): void {
     this.#leave(error);

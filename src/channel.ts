@@ -10,6 +10,21 @@ export interface PeerInfo {
   readonly identity: string;
   /** True when the transport marks the peer as an agent (LiveKit participant kind AGENT). */
   readonly isAgent?: boolean;
+  /** Attributes the transport vouches for (LiveKit: from the participant's token). */
+  readonly attributes?: Readonly<Record<string, string>>;
+  /**
+   * The transport's provider policy on this peer: false means it may not register tools. Undefined
+   * when the transport has no opinion (the proxy's own registration policy still applies).
+   */
+  readonly mayProvide?: boolean;
+}
+
+export interface ConnectedInfo {
+  /**
+   * The connection was interrupted and resumed (LiveKit's Reconnected): frames sent meanwhile may
+   * have been lost, in either direction.
+   */
+  readonly resumed?: boolean;
 }
 
 export interface ChannelHandlers {
@@ -17,8 +32,8 @@ export interface ChannelHandlers {
   onFrame(from: PeerInfo, text: string): void;
   onPeerJoined(peer: PeerInfo): void;
   onPeerLeft(peer: PeerInfo): void;
-  /** This side (re)joined after `start` or after a lost connection came back. */
-  onConnected(): void;
+  /** This side joined (after `start`), rejoined after a lost connection, or resumed one. */
+  onConnected(info?: ConnectedInfo): void;
   /** The channel is gone for good; `error` when it was not closed on purpose. */
   onClosed(error?: Error): void;
 }

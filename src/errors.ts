@@ -41,6 +41,8 @@ export const CancelReason = {
   CallerAborted: 'caller-aborted',
   ToolUnregistered: 'tool-unregistered',
   ProxyShuttingDown: 'proxy-shutting-down',
+  /** The proxy's connection to the room was interrupted; the call's frames may have been lost. */
+  ConnectionInterrupted: 'connection-interrupted',
 } as const;
 
 export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];

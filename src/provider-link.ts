@@ -2,7 +2,7 @@
  * The proxy's side of a channel: who is present, sending frames (never throwing), best-effort
  * notices, and the hello that makes providers (re)register.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
+import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from './channel.js';
 import { describeUnknown } from './errors.js';
 import type { Logger } from './logger.js';
 import { encodeFrame } from './protocol/codec.js';
@@ -14,7 +14,7 @@ import type { Timers } from './timers.js';
 export interface LinkEvents {
   frame(from: PeerInfo, text: string): void;
   providerLeft(peer: PeerInfo): void;
-  connected(): void;
+  connected(info: ConnectedInfo | undefined): void;
   closed(error: Error | undefined): void;
 }
 
@@ -117,7 +117,7 @@ export class ProviderLink {
           this.#peers.delete(peer.identity);
           events.providerLeft(peer);
         }),
-      onConnected: () => this.#guard('connected', () => events.connected()),
+      onConnected: (info) => this.#guard('connected', () => events.connected(info)),
       onClosed: (error) =>
         this.#guard('closed', () => {
           this.#peers.clear();

@@ -55,10 +55,10 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
   const frame = decoded.frame;
   switch (frame.type) {
     case 'client:tool-register':
-      register(ctx, from.identity, frame);
+      register(ctx, from, frame);
       return;
     case 'client:tool-register-batch':
-      registerBatch(ctx, from.identity, frame);
+      registerBatch(ctx, from, frame);
       return;
     case 'client:tool-unregister':
       unregister(ctx, from.identity, frame);
@@ -72,8 +72,9 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
   }
 }
 
-function register(ctx: InboundContext, provider: string, registration: ToolRegistration): void {
-  const outcome = ctx.registry.register(provider, registration);
+function register(ctx: InboundContext, from: PeerInfo, registration: ToolRegistration): void {
+  const provider = from.identity;
+  const outcome = ctx.registry.register(from, registration);
   const name = registration.name;
   if (outcome.ok) {
     const renamed =
@@ -96,9 +97,10 @@ function register(ctx: InboundContext, provider: string, registration: ToolRegis
 
 function registerBatch(
   ctx: InboundContext,
-  provider: string,
+  from: PeerInfo,
   frame: Frame<'client:tool-register-batch'>,
 ): void {
+  const provider = from.identity;
   const items = frame.tools.map((item) => ({
     item,
     parsed: ToolRegistrationSchema.safeParse(item),
@@ -112,7 +114,7 @@ function registerBatch(
   }
   for (const { item, parsed } of items) {
     if (parsed.success) {
-      register(ctx, provider, parsed.data);
+      register(ctx, from, parsed.data);
     } else {
       const raw =
         typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};

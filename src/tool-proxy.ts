@@ -119,7 +119,7 @@ export class ToolProxy {
     await this.#link.start(channel, {
       frame: (from, text) => handleProviderFrame(this.#inbound, from, text),
       providerLeft: (peer) => this.#providerLeft(peer.identity),
-      connected: () => this.#sayHello(),
+      connected: (info) => this.#connected(info?.resumed === true),
       closed: (error) => this.#channelClosed(error),
     });
   }
@@ -229,6 +229,16 @@ export class ToolProxy {
     this.#logger.warn({ error: error?.message }, 'channel closed: every pending call fails');
     this.#calls.failAll(this.#calls.table.all(), 'provider-gone', providerGoneError('*', true));
     for (const tool of [...this.#registry.list()]) this.#registry.removeProvider(tool.provider);
+  }
+
+  /**
+   * On a resumed connection, frames of pending calls may have been lost either way: each such call
+   * is cancelled honestly (its provider told to stop) rather than left to hang. Then providers are
+   * greeted so they re-register.
+   */
+  #connected(resumed: boolean): void {
+    if (resumed) this.cancelSession(undefined, 'connection-interrupted');
+    this.#sayHello();
   }
 
   #sayHello(): void {

@@ -123,3 +123,23 @@ describe('ToolProxy', () => {
     expect(() => new ToolProxy({ maxTotalTimeoutMs: Number.NaN })).toThrow(RangeError);
   });
 });
+
+describe('a resumed connection', () => {
+  it('cancels the calls pending across it (their frames may be lost), tells providers, and says hello again', async () => {
+    const { proxy, robot, room } = await setup();
+    const call = proxy.call('ping');
+    await microtasks();
+    const agentEnd = room.present().find((member) => member.identity === 'agent');
+    agentEnd?.resume();
+    await expect(call).rejects.toMatchObject({
+      code: 'CANCELLED',
+      reason: 'connection-interrupted',
+    });
+    await microtasks();
+    expect(robot.frames('agent:tool-call-cancelled')).toEqual([
+      expect.objectContaining({ call_id: robot.callId(), reason: 'connection-interrupted' }),
+    ]);
+    expect(robot.frames('agent:hello')).toHaveLength(1);
+    expect(proxy.tools().map((tool) => tool.name)).toEqual(['move_arm', 'ping']); // providers stay
+  });
+});

@@ -320,12 +320,26 @@ describe('ToolRegistry: limits and policy', () => {
     if (!refused.ok) expect(refused.detail).toContain('stranger');
     expect(requests[0]).toEqual({
       provider: 'stranger',
+      peer: { identity: 'stranger' },
       name: 'launch',
       description: 'launch tool',
       annotations: { destructiveHint: true },
     });
     expect(registry.register('trusted', tool('launch'))).toMatchObject({ ok: true });
     expect(summarize(changes)).toEqual(['registered:launch']);
+  });
+
+  it("refuses a peer its transport's provider policy excludes (mayProvide: false), whatever the proxy policy says", () => {
+    const registry = new ToolRegistry({ policy: () => true });
+    const stranger = { identity: 'stranger', attributes: {}, mayProvide: false };
+    expect(registry.register(stranger, tool('launch'))).toMatchObject({
+      ok: false,
+      reason: 'not-allowed',
+      detail: expect.stringContaining('"stranger" is not allowed to offer tools'),
+    });
+    expect(
+      registry.register({ identity: 'robot', mayProvide: true }, tool('launch')),
+    ).toMatchObject({ ok: true });
   });
 
   it('a policy answer {allow:false, reason} is not-allowed with that reason as detail', () => {

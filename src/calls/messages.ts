@@ -15,6 +15,8 @@ const CANCEL_TEXT: Record<CancelReason, string> = {
   'caller-aborted': 'the caller aborted it',
   'tool-unregistered': 'the provider unregistered the tool',
   'proxy-shutting-down': 'the tool proxy is shutting down',
+  'connection-interrupted':
+    "the tool proxy's connection to the room was interrupted, so the tool's answer may have been lost",
 };
 
 /** One error per cancellation event, shared by every call it cancels (no stack trace per call). */

@@ -2,6 +2,7 @@
  * Which provider offers which tool, under which exposed name. Pure bookkeeping: it validates and
  * records registrations and reports changes; it sends nothing and knows no calls.
  */
+import type { PeerInfo } from '../channel.js';
 import { describeUnknown } from '../errors.js';
 import type { ToolAnnotations, ToolRegistration } from '../protocol/frames.js';
 import { EXPOSED_TOOL_NAME, PROVIDER_TOOL_NAME, suffixedName } from './names.js';
@@ -55,6 +56,8 @@ export type RegistryChange =
 
 export interface RegistrationRequest {
   readonly provider: string;
+  /** The provider as its transport describes it (identity, agent flag, attributes). */
+  readonly peer: PeerInfo;
   readonly name: string;
   readonly description: string;
   readonly annotations: ToolAnnotations | undefined;
@@ -102,37 +105,14 @@ export class ToolRegistry {
     this.#onChange = options.onChange ?? (() => {});
   }
 
-  register(provider: string, registration: ToolRegistration): RegisterOutcome {
+  /** Registers (or updates) a tool of `from`, which is a transport-authenticated peer or its identity. */
+  register(from: string | PeerInfo, registration: ToolRegistration): RegisterOutcome {
+    const peer = typeof from === 'string' ? { identity: from } : from;
+    const provider = peer.identity;
     const { name, description, input_schema: inputSchema, metadata } = registration;
-    if (!PROVIDER_TOOL_NAME.test(name)) {
-      return fail('name-invalid', `"${name.slice(0, 80)}" must match ${PROVIDER_TOOL_NAME.source}`);
-    }
-    if (description.length > this.#maxDescription) {
-      return fail(
-        'description-invalid',
-        `description is ${description.length} chars; the limit is ${this.#maxDescription}`,
-      );
-    }
-    const own = this.#byProvider.get(provider);
-    const previous = own?.get(name);
-    if (previous === undefined && (own?.size ?? 0) >= this.#maxTools) {
-      return fail('too-many-tools', `a provider may register at most ${this.#maxTools} tools`);
-    }
-    let verdict: ReturnType<RegistrationPolicy>;
-    try {
-      verdict = this.#policy({ provider, name, description, annotations: metadata?.annotations });
-    } catch (error) {
-      return fail('not-allowed', `the registration policy failed: ${describeUnknown(error)}`);
-    }
-    if (verdict !== true) {
-      const why = typeof verdict === 'object' ? verdict.reason : undefined;
-      return fail('not-allowed', why ?? `provider "${provider}" may not register "${name}"`);
-    }
-    try {
-      this.#compiler.checkShape(inputSchema); // before JSON.stringify below: bounds the nesting
-    } catch (error) {
-      return fail('schema-invalid', describeUnknown(error));
-    }
+    const previous = this.#byProvider.get(provider)?.get(name);
+    const refusal = this.#refusal(peer, registration, previous === undefined);
+    if (refusal !== undefined) return refusal;
     const fingerprint = JSON.stringify([description, inputSchema, metadata ?? null]);
     if (previous?.fingerprint === fingerprint)
       return { ok: true, tool: previous.tool, change: 'unchanged' };
@@ -201,6 +181,54 @@ export class ToolRegistry {
 
   get size(): number {
     return this.#byExposed.size;
+  }
+
+  /** Why this registration cannot be accepted, checked in the documented order; undefined if it can. */
+  #refusal(
+    peer: PeerInfo,
+    registration: ToolRegistration,
+    isNew: boolean,
+  ): RegisterOutcome | undefined {
+    const { name, description, input_schema: inputSchema, metadata } = registration;
+    const provider = peer.identity;
+    if (!PROVIDER_TOOL_NAME.test(name)) {
+      return fail('name-invalid', `"${name.slice(0, 80)}" must match ${PROVIDER_TOOL_NAME.source}`);
+    }
+    if (description.length > this.#maxDescription) {
+      const detail = `description is ${description.length} chars; the limit is ${this.#maxDescription}`;
+      return fail('description-invalid', detail);
+    }
+    if (isNew && (this.#byProvider.get(provider)?.size ?? 0) >= this.#maxTools) {
+      return fail('too-many-tools', `a provider may register at most ${this.#maxTools} tools`);
+    }
+    if (peer.mayProvide === false) {
+      return fail(
+        'not-allowed',
+        `participant "${provider}" is not allowed to offer tools in this room`,
+      );
+    }
+    let verdict: ReturnType<RegistrationPolicy>;
+    try {
+      verdict = this.#policy({
+        provider,
+        peer,
+        name,
+        description,
+        annotations: metadata?.annotations,
+      });
+    } catch (error) {
+      return fail('not-allowed', `the registration policy failed: ${describeUnknown(error)}`);
+    }
+    if (verdict !== true) {
+      const why = typeof verdict === 'object' ? verdict.reason : undefined;
+      return fail('not-allowed', why ?? `provider "${provider}" may not register "${name}"`);
+    }
+    try {
+      this.#compiler.checkShape(inputSchema); // before JSON.stringify in register(): bounds the nesting
+    } catch (error) {
+      return fail('schema-invalid', describeUnknown(error));
+    }
+    return undefined;
   }
 
   #pickExposedName(name: string, provider: string): string | RegisterOutcome {
