@@ -13,9 +13,20 @@ export interface JoinOptions {
 /** Sees every frame the room delivers: for tests that assert on the wire. */
 export type FrameTap = (from: string, to: string, text: string) => void;
 
+export interface InMemoryRoomOptions {
+  /** Largest frame delivered, in bytes of UTF-8 (like a real transport's limit). Default 1 MiB. */
+  maxFrameBytes?: number;
+}
+
 export class InMemoryRoom {
   readonly #members = new Map<string, InMemoryChannel>();
+  readonly #maxFrameBytes: number;
+  readonly #encoder = new TextEncoder();
   #taps: FrameTap[] = [];
+
+  constructor(options: InMemoryRoomOptions = {}) {
+    this.#maxFrameBytes = options.maxFrameBytes ?? 1_048_576;
+  }
 
   /** A proxy (`agent`, marked as an agent) and a provider (`provider`), not yet started. */
   static createLinkedPair(): [
@@ -52,6 +63,15 @@ export class InMemoryRoom {
     const target = this.#members.get(to);
     if (target === undefined || !target.started)
       throw new Error(`no participant "${to}" in the room`);
+    // Cheap bound first: a UTF-8 byte is at least one UTF-16 unit and at most three.
+    if (text.length * 3 > this.#maxFrameBytes) {
+      const bytes = this.#encoder.encode(text).length;
+      if (bytes > this.#maxFrameBytes) {
+        throw new Error(
+          `frame of ${bytes} bytes exceeds the maximum of ${this.#maxFrameBytes} bytes`,
+        );
+      }
+    }
     for (const tap of this.#taps) tap(from.identity, to, text);
     target.enqueue((handlers) => handlers.onFrame(from.info, text));
   }
