@@ -1,0 +1,121 @@
+/**
+ * A ToolChannel over a LiveKit room, for either side. Frames travel as reliable data packets
+ * addressed to one participant; a frame too big for a packet (about 15 KiB) travels as a text
+ * stream on the protocol topic; a frame over the configured maximum is refused whole.
+ *
+ * Topics, by default compatible with hermes-livekit v0.3: providers publish on `hermes-control`,
+ * the proxy replies without a topic. Configure `topic` (and `replyTopic`) for new deployments.
+ */
+import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/channel.js';
+import type { RoomPort, RoomPortListeners } from './room-port.js';
+
+export const DEFAULT_TOPIC = 'hermes-control';
+/** LiveKit documents ≤ 15 KiB of user data per reliable packet; keep clear of it. */
+export const DEFAULT_PACKET_LIMIT_BYTES = 15_000;
+export const DEFAULT_MAX_FRAME_BYTES = 1_048_576;
+
+export interface LiveKitChannelOptions {
+  /** Which side this channel is: the proxy (`agent`) or a tool provider. */
+  role: 'agent' | 'provider';
+  /** Topic providers publish on, and the topic of text streams both ways. Default `hermes-control`. */
+  topic?: string;
+  /** Topic the proxy replies on. Default: none (what hermes-livekit v0.3 clients read). */
+  replyTopic?: string;
+  packetLimitBytes?: number;
+  maxFrameBytes?: number;
+}
+
+export class LiveKitChannel implements ToolChannel {
+  readonly #port: RoomPort;
+  readonly #role: 'agent' | 'provider';
+  readonly #topic: string;
+  readonly #replyTopic: string | undefined;
+  readonly #packetLimit: number;
+  readonly #maxFrame: number;
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+  #detach: (() => void) | undefined;
+
+  constructor(port: RoomPort, options: LiveKitChannelOptions) {
+    this.#port = port;
+    this.#role = options.role;
+    this.#topic = options.topic ?? DEFAULT_TOPIC;
+    this.#replyTopic = options.replyTopic;
+    this.#packetLimit = options.packetLimitBytes ?? DEFAULT_PACKET_LIMIT_BYTES;
+    this.#maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  get identity(): string {
+    return this.#port.localIdentity();
+  }
+
+  /** Listens on a room that is already connected; reports it as connected. */
+  start(handlers: ChannelHandlers): Promise<void> {
+    if (this.#detach !== undefined)
+      return Promise.reject(new Error('LiveKitChannel: already started'));
+    this.#detach = this.#port.listen(this.#listeners(handlers), this.#topic);
+    queueMicrotask(() => handlers.onConnected());
+    return Promise.resolve();
+  }
+
+  peers(): readonly PeerInfo[] {
+    return this.#port.peers();
+  }
+
+  async send(to: string, text: string): Promise<void> {
+    const bytes = this.#encoder.encode(text);
+    if (bytes.length > this.#maxFrame) {
+      throw new Error(
+        `frame of ${bytes.length} bytes exceeds the maximum of ${this.#maxFrame} bytes`,
+      );
+    }
+    if (bytes.length <= this.#packetLimit) {
+      await this.#port.publish(bytes, to, this.#outboundTopic());
+    } else {
+      await this.#port.sendText(text, to, this.#topic);
+    }
+  }
+
+  /** Stops listening. The room itself belongs to whoever created it. */
+  close(): Promise<void> {
+    this.#detach?.();
+    this.#detach = undefined;
+    return Promise.resolve();
+  }
+
+  #outboundTopic(): string | undefined {
+    return this.#role === 'agent' ? this.#replyTopic : this.#topic;
+  }
+
+  /** Data on the topic this side reads: the protocol topic for the proxy, the reply topic for providers. */
+  #accepts(topic: string | undefined): boolean {
+    if (this.#role === 'agent') return topic === this.#topic;
+    return (topic ?? '') === (this.#replyTopic ?? '');
+  }
+
+  #listeners(handlers: ChannelHandlers): RoomPortListeners {
+    return {
+      data: (payload, sender, topic) => {
+        // No participant: sent by the server, not by anyone who could own a tool. Ignored.
+        if (sender === undefined || !this.#accepts(topic)) return;
+        if (payload.length > this.#maxFrame) return;
+        handlers.onFrame(sender, this.#decoder.decode(payload));
+      },
+      text: (text, sender) => {
+        if (sender === undefined) return;
+        text.then(
+          (whole) => {
+            if (whole.length <= this.#maxFrame) handlers.onFrame(sender, whole);
+          },
+          () => {}, // a stream cut short (the sender left, the room closed) carries no frame
+        );
+      },
+      joined: (peer) => handlers.onPeerJoined(peer),
+      left: (peer) => handlers.onPeerLeft(peer),
+      disconnected: (reason) =>
+        handlers.onClosed(new Error(`disconnected from the LiveKit room (${reason})`)),
+      reconnecting: () => {},
+      reconnected: () => handlers.onConnected({ resumed: true }),
+    };
+  }
+}

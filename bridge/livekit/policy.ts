@@ -1,0 +1,29 @@
+/**
+ * Which participants may offer tools. In a LiveKit room anyone holding a token can join, and a
+ * tool's description reaches the LLM, so by default only participants whose token carries the
+ * attribute `toolproxy.provider=true` may register tools. Attributes come from the token minted by
+ * the application server; a participant cannot set its own unless granted `canUpdateOwnMetadata`
+ * (do not grant it to providers).
+ */
+import type { PeerInfo } from '../../src/channel.js';
+import type { ProviderPolicy } from './room-port.js';
+
+export const PROVIDER_ATTRIBUTE = 'toolproxy.provider';
+
+export type ProviderPolicyOption =
+  /** Only participants whose token has `toolproxy.provider=true` (the default). */
+  | 'attribute'
+  /** Any participant except other agents (a trusted room, e.g. your own robot fleet). */
+  | 'any'
+  /** These identities only. */
+  | readonly string[]
+  | ProviderPolicy;
+
+export function providerPolicy(option: ProviderPolicyOption = 'attribute'): ProviderPolicy {
+  if (typeof option === 'function') return option;
+  if (option === 'attribute')
+    return (peer: PeerInfo) => peer.attributes?.[PROVIDER_ATTRIBUTE] === 'true';
+  if (option === 'any') return (peer: PeerInfo) => peer.isAgent !== true;
+  const allowed = new Set(option);
+  return (peer: PeerInfo) => allowed.has(peer.identity);
+}
