@@ -34,7 +34,7 @@ export function bridgeContract(makeWorld: () => BridgeWorld): void {
     const proxy = new ToolProxy();
     await proxy.start(world.proxyChannel());
     const aborts: unknown[] = [];
-    const box = { release: deferred<unknown>(), report: (_n: number) => {} };
+    const box = { release: deferred(), report: (_n: number) => {} };
     const provider = new ToolProvider({
       maxFrameChars: world.maxFrameBytes,
       tools: [
