@@ -220,17 +220,18 @@ export class LiveKitAgentChannel implements ToolChannel {
 }
 
 /**
- * rtc-node logs through pino at debug level to stdout unless NODE_ENV is production, and decides
- * at load time: load it with NODE_ENV=production (restored afterwards) so the user's stdout stays
- * theirs. If the application loaded rtc-node itself, its choice stands.
+ * rtc-node logs through pino at debug level to stdout unless NODE_ENV is `production`, deciding once
+ * at load time. Load it with NODE_ENV=production (the previous value restored right after) so the
+ * user's stdout stays theirs. If the application loaded rtc-node itself, its choice stands.
  */
 async function loadRtcRuntime(): Promise<RtcRuntime> {
   const previous = process.env.NODE_ENV;
-  process.env.NODE_ENV ??= 'production';
+  process.env.NODE_ENV = 'production';
   try {
     const rtc = await import('./rtc-runtime.js');
     return { createRoom: () => new rtc.Room(), port: rtc.rtcRoomPort, dispose: rtc.dispose };
   } finally {
     if (previous === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = previous;
   }
 }
