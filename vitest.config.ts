@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 10_000,
     restoreMocks: true,
     unstubGlobals: true,
+    // Inlined so its imports resolve without the `source` condition (eventsource-parser exports a
+    // `source` entry pointing at TypeScript that Node cannot load).
+    server: { deps: { inline: ['@modelcontextprotocol/sdk'] } },
   },
 });

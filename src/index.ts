@@ -14,6 +14,8 @@ export {
 export { type Handler, HookBus, type Unsubscribe } from './hooks/bus.js';
 export {
   type AgentLoopStopped,
+  type NotificationEvent,
+  type StopEvent,
   type CallInfo,
   type CallOutcome,
   type HookEventName,

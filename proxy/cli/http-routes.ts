@@ -1,0 +1,60 @@
+/**
+ * One HTTP server for everything `serve` offers: `/mcp` (MCP Streamable HTTP), `POST /hooks/<event>`,
+ * `GET /healthz`, the WebSocket bridge's upgrade at `/bridge`, and in embedded mode the page at `/`
+ * with `/token` handing provider tokens to pages (loopback only).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HookIngress } from '../hooks/index.js';
+import type { McpHttpEndpoint } from '../mcp/index.js';
+import type { PageAssets } from './page.js';
+
+export interface Routes {
+  mcp: McpHttpEndpoint;
+  hooks: HookIngress;
+  health: () => Record<string, unknown>;
+  page: PageAssets | undefined;
+  /** Mints a provider token for a page; undefined where pages may not get tokens. */
+  pageToken: ((identity: string) => Promise<string>) | undefined;
+}
+
+const IDENTITY = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function route(routes: Routes) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    handle(routes, request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  };
+}
+
+async function handle(
+  routes: Routes,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://toolproxy');
+  const path = url.pathname;
+  if (path === '/mcp') return routes.mcp.handle(request, response);
+  if (path.startsWith('/hooks/'))
+    return routes.hooks.handle(request, response, decodeURIComponent(path.slice('/hooks/'.length)));
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return send(response, 405, 'text/plain', 'method not allowed');
+  if (path === '/healthz')
+    return send(response, 200, 'application/json', JSON.stringify(routes.health()));
+  if (routes.page !== undefined && path === '/')
+    return send(response, 200, 'text/html; charset=utf-8', routes.page.html);
+  if (routes.page !== undefined && path === '/page.js')
+    return send(response, 200, 'text/javascript; charset=utf-8', routes.page.script);
+  if (path === '/token' && routes.pageToken !== undefined) {
+    const identity = url.searchParams.get('identity') ?? '';
+    if (!IDENTITY.test(identity))
+      return send(response, 400, 'text/plain', 'identity must match [A-Za-z0-9_.-]{1,64}');
+    return send(response, 200, 'text/plain', await routes.pageToken(identity));
+  }
+  send(response, 404, 'text/plain', 'not found');
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+}

@@ -1,0 +1,157 @@
+/**
+ * The `toolproxy` command: serve | token | hook | demo. See `toolproxy --help`.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { mintProviderToken } from '../../bridge/livekit/token.js';
+import { forwardHook } from '../hooks/index.js';
+import { serveConfig, signingKeys } from './config.js';
+import { runDemo } from './demo.js';
+import { startServe } from './serve.js';
+
+export const USAGE = `toolproxy: tools registered by room clients, called by AI agents, cancelled the moment the agent stops
+
+Usage:
+  toolproxy serve [--host 127.0.0.1] [--port 7300] [--mcp http|stdio] [--room toolproxy] [--log-level info]
+      Start the proxy. With LIVEKIT_URL (+ LIVEKIT_API_KEY/LIVEKIT_API_SECRET or LIVEKIT_TOKEN) it joins
+      that LiveKit room; otherwise it serves the embedded WebSocket bridge at /bridge and a browser page
+      at /. One HTTP server carries /mcp (MCP Streamable HTTP), POST /hooks/<event>, GET /healthz.
+      Prints "toolproxy listening on http://HOST:PORT"; logs go to stderr. --port 0 picks a free port.
+      --mcp stdio: MCP on stdin/stdout (for agents that launch MCP servers as a command).
+  toolproxy token --identity NAME [--ttl 6h] [--room toolproxy]
+      Print a provider token (signed with LIVEKIT_API_KEY/SECRET or TOOLPROXY_API_KEY/SECRET).
+  toolproxy hook <event> [--url http://127.0.0.1:7300]
+      Read an agent's hook JSON on stdin and forward it to a running proxy. Always exits 0 within
+      about a second; prints nothing on stdout (warnings go to stderr).
+  toolproxy demo
+      One process: serve, a simulated robot, an agent calling its slow tool, then agent_loop_stopped;
+      prints the timeline and how fast the cancel reached the robot.
+
+Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_TOKEN, LIVEKIT_ROOM,
+TOOLPROXY_API_KEY, TOOLPROXY_API_SECRET, TOOLPROXY_URL (for hook), TOOLPROXY_HOST, TOOLPROXY_PORT.`;
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const processIo: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+};
+
+/** Runs one command; resolves with the exit code (serve resolves only when it has shut down). */
+export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest, io);
+      case 'token':
+        return await token(rest, io);
+      case 'hook':
+        return await hook(rest, io);
+      case 'demo':
+        return await runDemo(io.stdout);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        io.stderr.write(`toolproxy: unknown command "${command}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    io.stderr.write(
+      `toolproxy ${command}: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+}
+
+async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      mcp: { type: 'string' },
+      room: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const config = serveConfig({ ...values, logLevel: values['log-level'] }, io.env);
+  const logger = pino(
+    { level: config.logLevel, base: { name: 'toolproxy' } },
+    pino.destination({ fd: 2, sync: true }),
+  );
+  const announceTo = config.mcp === 'stdio' ? io.stderr : io.stdout;
+  const running = await startServe(config, {
+    logger,
+    announce: (line) => announceTo.write(`${line}\n`),
+    stdin: io.stdin,
+    stdout: io.stdout,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      // Whatever happens, the process is gone within 2 s.
+      setTimeout(() => process.exit(0), 2_000).unref();
+      void running.close().finally(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function token(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { identity: { type: 'string' }, ttl: { type: 'string' }, room: { type: 'string' } },
+  });
+  if (values.identity === undefined) throw new Error('--identity NAME is required');
+  const keys = signingKeys(io.env);
+  if (keys === undefined) {
+    throw new Error(
+      'set LIVEKIT_API_KEY/LIVEKIT_API_SECRET or TOOLPROXY_API_KEY/TOOLPROXY_API_SECRET (serve logs its development pair)',
+    );
+  }
+  const ttl =
+    values.ttl === undefined ? '6h' : /^\d+$/.test(values.ttl) ? Number(values.ttl) : values.ttl;
+  const room = values.room ?? io.env.LIVEKIT_ROOM ?? 'toolproxy';
+  io.stdout.write(
+    `${await mintProviderToken({ ...keys, room, identity: values.identity, ttl })}\n`,
+  );
+  return 0;
+}
+
+async function hook(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { url: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [event] = positionals;
+  if (event === undefined) {
+    io.stderr.write('toolproxy hook: name the event, e.g. `toolproxy hook SessionEnd`\n');
+    return 0; // never block the agent
+  }
+  const url = values.url ?? io.env.TOOLPROXY_URL ?? 'http://127.0.0.1:7300';
+  const secret = io.env.TOOLPROXY_HOOK_SECRET ?? signingKeys(io.env)?.apiSecret;
+  await forwardHook({
+    event,
+    url,
+    input: io.stdin,
+    stderr: io.stderr,
+    ...(secret === undefined ? {} : { secret }),
+  });
+  return 0;
+}

@@ -1,0 +1,113 @@
+/**
+ * `toolproxy serve`: the proxy, its providers' bridge (LiveKit when configured, else the embedded
+ * WebSocket bridge), and one HTTP server for agents (MCP, hooks) and pages.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/index.js';
+import { WebSocketBridge } from '../../bridge/websocket/index.js';
+import { type Logger, ToolProxy } from '../../src/index.js';
+import { HookIngress } from '../hooks/index.js';
+import { McpHttpEndpoint, serveMcpStdio } from '../mcp/index.js';
+import { isLoopback, type ServeConfig } from './config.js';
+import { route } from './http-routes.js';
+import { buildPageAssets } from './page.js';
+
+export interface RunningServe {
+  /** `http://HOST:PORT` with the real port. */
+  readonly url: string;
+  readonly proxy: ToolProxy;
+  readonly mode: 'livekit' | 'embedded';
+  close(): Promise<void>;
+}
+
+export interface ServeIo {
+  /** Where the one "listening" line goes (stderr in stdio mode: stdout then belongs to MCP). */
+  announce(line: string): void;
+  logger: Logger;
+  stdin?: Readable;
+  stdout?: Writable;
+}
+
+export async function startServe(config: ServeConfig, io: ServeIo): Promise<RunningServe> {
+  const { logger } = io;
+  const proxy = new ToolProxy({ logger });
+  const loopback = isLoopback(config.host);
+  const { apiKey, apiSecret } = config.keys;
+  const channel =
+    config.livekit === undefined
+      ? new WebSocketBridge({ apiKey, apiSecret, room: config.room, logger })
+      : new LiveKitAgentChannel({ ...config.livekit, room: config.room, logger });
+  const mode = config.livekit === undefined ? 'embedded' : 'livekit';
+  const mcp = new McpHttpEndpoint(proxy, { logger });
+  const hooks = new HookIngress(proxy, { secret: apiSecret, requireSecret: !loopback, logger });
+  const embedded = channel instanceof WebSocketBridge ? channel : undefined;
+  const server = createServer(
+    route({
+      mcp,
+      hooks,
+      health: () => ({
+        status: 'ok',
+        mode,
+        tools: proxy.tools().length,
+        pendingCalls: proxy.pendingCalls,
+      }),
+      page: embedded === undefined ? undefined : await buildPageAssets(),
+      pageToken:
+        embedded !== undefined && loopback
+          ? (identity) =>
+              mintProviderToken({ apiKey, apiSecret, room: config.room, identity, ttl: '1h' })
+          : undefined,
+    }),
+  );
+  server.on('upgrade', (request, socket, head) => {
+    if (embedded === undefined || !embedded.handleUpgrade(request, socket, head)) socket.destroy();
+  });
+  await listen(server, config.port, config.host);
+  await proxy.start(channel);
+  const stdio =
+    config.mcp === 'stdio'
+      ? await serveMcpStdio(proxy, { stdin: io.stdin, stdout: io.stdout })
+      : undefined;
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  io.announce(`toolproxy listening on ${url}`);
+  if (config.keys.generated && mode === 'embedded') {
+    logger.info(
+      { TOOLPROXY_API_KEY: apiKey, TOOLPROXY_API_SECRET: apiSecret },
+      'no signing key set: made a development pair; export these to mint provider tokens with `toolproxy token --identity NAME`',
+    );
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    proxy,
+    mode,
+    close: () => (closing ??= shutdown(proxy, mcp, server, stdio)),
+  };
+}
+
+/** Cancels calls (providers told), closes MCP sessions, the bridge and the HTTP server. */
+async function shutdown(
+  proxy: ToolProxy,
+  mcp: McpHttpEndpoint,
+  server: Server,
+  stdio: { close(): Promise<void> } | undefined,
+): Promise<void> {
+  await proxy.close();
+  await Promise.allSettled([mcp.close(), stdio?.close()]);
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

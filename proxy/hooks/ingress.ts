@@ -1,0 +1,254 @@
+/**
+ * Hook ingress: `POST /hooks/<event>` on a node http.Server the caller owns. The agent's hook
+ * JSON is mapped onto lifecycle events (mapping.ts) and emitted on `proxy.hooks`, where
+ * `agent_loop_stopped`, `session:end` and `session:reset` cancel that session's pending calls.
+ *
+ * Shared secret. When `requireSecret` is set, every request must carry `Authorization: Bearer
+ * <secret>`. The server sets it unless it is bound to loopback: a hook can only cancel or announce,
+ * never run a tool, but anyone who can reach the port could otherwise cancel every pending call (an
+ * event without a session key cancels them all) or spoof session starts and ends. On loopback only
+ * local processes can post, which is the same trust as the agent that launched us; a secret there
+ * would only make the hook configuration harder to get right.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type CancelReason,
+  describeUnknown,
+  type Logger,
+  silentLogger,
+  type ToolProxy,
+} from '../../src/index.js';
+import { bearerMatches } from './auth.js';
+import { isKnownHookEvent, mapAgentHook, unknownEventReason } from './mapping.js';
+import { readLimited } from './read-limited.js';
+import type { MappedEvent } from './routes.js';
+
+export interface HookIngressOptions {
+  /** The shared secret, checked when `requireSecret` is set. */
+  secret?: string;
+  /** Refuse requests without `Authorization: Bearer <secret>` (401). Needs `secret`. */
+  requireSecret: boolean;
+  /** Largest body accepted, in bytes; larger is 413. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** The body must arrive within this time, else 408. Default 5,000 ms. */
+  bodyTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** What a 200 says: the events emitted, and how many calls they cancelled. */
+export interface HookAccepted {
+  accepted: true;
+  events: MappedEvent['name'][];
+  cancelled: number;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_BODY_TIMEOUT_MS = 5_000;
+
+/** The cancel reasons of the lifecycle events (counted for `cancelled` in the answer). */
+const LIFECYCLE_CANCEL_REASONS: ReadonlySet<CancelReason> = new Set<CancelReason>([
+  'agent-loop-stopped',
+  'session-ended',
+  'session-reset',
+]);
+
+export class HookIngress {
+  readonly #proxy: ToolProxy;
+  readonly #secret: string | undefined;
+  readonly #maxBodyBytes: number;
+  readonly #bodyTimeoutMs: number;
+  readonly #logger: Logger;
+
+  constructor(proxy: ToolProxy, options: HookIngressOptions) {
+    const { secret, requireSecret } = options;
+    if (requireSecret && (secret === undefined || secret === '')) {
+      throw new TypeError(
+        'HookIngress: requireSecret is set but no secret was given; pass a non-empty secret (or bind to loopback)',
+      );
+    }
+    this.#proxy = proxy;
+    this.#secret = requireSecret ? secret : undefined;
+    this.#maxBodyBytes = positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
+    this.#bodyTimeoutMs = positive(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs');
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Answers `request` (whose path was `/hooks/<event>`; `event` raw or percent-decoded). Never
+   * rejects: an unexpected failure is logged and answered 500.
+   */
+  async handle(request: IncomingMessage, response: ServerResponse, event: string): Promise<void> {
+    try {
+      await this.#handle(request, response, decodeEvent(event));
+    } catch (error) {
+      this.#logger.error({ event, error: describeUnknown(error) }, 'hook ingress failed');
+      try {
+        if (!response.headersSent)
+          reply(response, 500, { accepted: false, error: 'internal error' });
+        else response.destroy();
+      } catch {
+        response.destroy();
+      }
+    }
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse, event: string): Promise<void> {
+    if (request.method !== 'POST') {
+      const error = `use POST /hooks/${event} with the hook's JSON as the body`;
+      reply(response, 405, { accepted: false, error }, { allow: 'POST' });
+      return;
+    }
+    if (this.#secret !== undefined && !bearerMatches(request.headers.authorization, this.#secret)) {
+      this.#logger.warn({ event }, 'hook refused: missing or wrong secret');
+      const error = 'send the shared secret as "Authorization: Bearer <secret>"';
+      reply(response, 401, { accepted: false, error }, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    if (!isKnownHookEvent(event)) {
+      this.#refuse(response, event, 404, unknownEventReason(event));
+      return;
+    }
+    const body = await this.#readBody(request, response, event);
+    if (body === undefined) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body);
+    } catch (error) {
+      const reason = `the body is not valid JSON (${describeUnknown(error)})`;
+      this.#refuse(response, event, 400, reason);
+      return;
+    }
+    const mapped = mapAgentHook(event, payload);
+    if (!mapped.ok) {
+      this.#refuse(response, event, mapped.status, mapped.reason);
+      return;
+    }
+    const cancelled = this.#emit(mapped.events);
+    const events = mapped.events.map((mappedEvent) => mappedEvent.name);
+    this.#logger.info({ event, events, cancelled }, 'hook accepted');
+    const answer: HookAccepted = { accepted: true, events, cancelled };
+    reply(response, 200, answer);
+  }
+
+  /** The body as text, or undefined once an error has been answered. */
+  async #readBody(
+    request: IncomingMessage,
+    response: ServerResponse,
+    event: string,
+  ): Promise<string | undefined> {
+    const tooLarge = `the body is larger than ${this.#maxBodyBytes} bytes`;
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    if (declared > this.#maxBodyBytes) {
+      this.#refuse(response, event, 413, tooLarge, true);
+      request.resume();
+      return undefined;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#bodyTimeoutMs);
+    const read = await readLimited(request, {
+      maxBytes: this.#maxBodyBytes,
+      signal: controller.signal,
+    }).finally(() => clearTimeout(timer));
+    if (read.ok) return read.text;
+    switch (read.problem) {
+      case 'too-large':
+        this.#refuse(response, event, 413, tooLarge, true);
+        request.resume(); // discard the rest, so the client can read the answer
+        break;
+      case 'stopped': {
+        const reason = `the body did not arrive within ${this.#bodyTimeoutMs} ms`;
+        this.#refuse(response, event, 408, reason, true);
+        break;
+      }
+      case 'closed':
+      case 'error':
+        this.#logger.debug({ event, detail: read.detail }, 'hook request went away');
+        response.destroy();
+        break;
+    }
+    return undefined;
+  }
+
+  /**
+   * Emits each event (emit never throws) and counts the calls cancelled meanwhile: cancellation is
+   * synchronous, and each cancelled call reports `call:settled` before emit returns.
+   */
+  #emit(events: readonly MappedEvent[]): number {
+    let cancelled = 0;
+    const stopCounting = this.#proxy.hooks.on('call:settled', (settled) => {
+      if (settled.outcome !== 'cancelled' || settled.reason === undefined) return;
+      if (LIFECYCLE_CANCEL_REASONS.has(settled.reason)) cancelled++;
+    });
+    try {
+      for (const { name, payload } of events) this.#proxy.hooks.emit(name, payload);
+    } finally {
+      stopCounting();
+    }
+    return cancelled;
+  }
+
+  #refuse(
+    response: ServerResponse,
+    event: string,
+    status: number,
+    reason: string,
+    close = false,
+  ): void {
+    this.#logger.warn({ event, status, reason }, 'hook refused');
+    reply(
+      response,
+      status,
+      { accepted: false, error: reason },
+      close ? { connection: 'close' } : {},
+    );
+  }
+}
+
+function reply(
+  response: ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  response.end(text);
+}
+
+/**
+ * The `<event>` of a request URL `/hooks/<event>` (query ignored, not yet decoded), or undefined
+ * when the path is not a hook path: for the server that routes requests to `handle`.
+ */
+export function hookEventFromPath(url: string | undefined): string | undefined {
+  const path = (url ?? '').split('?', 1)[0] ?? '';
+  const match = /^\/hooks\/([^/]+)\/?$/.exec(path);
+  return match?.[1];
+}
+
+/** `session%3Aend` → `session:end`; a malformed escape is left as is (and will be unknown). */
+function decodeEvent(event: string): string {
+  if (!event.includes('%')) return event;
+  try {
+    return decodeURIComponent(event);
+  } catch {
+    return event;
+  }
+}
+
+/** Node's timers hold at most 2^31 - 1 ms. */
+const MAX_LIMIT = 2_147_483_647;
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0 || value > MAX_LIMIT) {
+    throw new RangeError(
+      `HookIngress: ${what} must be a positive integer up to ${MAX_LIMIT}, not ${value}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,39 @@
+/**
+ * What a proxy call's outcome looks like to an MCP client. Every failure is a tool result with
+ * `isError: true` (MCP's execution-error channel, which clients pass to the LLM), never a JSON-RPC
+ * error: the proxy's messages are written for the LLM that reads them.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { isToolProxyError } from '../../src/index.js';
+
+/** For a throw that is not a ToolProxyError: nothing specific is known, so say so honestly. */
+export const UNEXPECTED_FAILURE_TEXT =
+  'The tool call failed inside the tool proxy, for an unexpected reason. If this tool acts on the ' +
+  'physical world or changes state, the action may already have started or completed; check the ' +
+  'current state before retrying.';
+
+/** A provider's result: a string as one text block; any other JSON value as its JSON text. */
+export function resultToMcp(value: unknown): CallToolResult {
+  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+  const result: CallToolResult = { content: [{ type: 'text', text: jsonText(value) }] };
+  if (isPlainObject(value)) result.structuredContent = value;
+  return result;
+}
+
+/** Any failure of a call as an MCP execution error. */
+export function errorToMcp(error: unknown): CallToolResult {
+  const text = isToolProxyError(error) ? error.message : UNEXPECTED_FAILURE_TEXT;
+  return { isError: true, content: [{ type: 'text', text }] };
+}
+
+function jsonText(value: unknown): string {
+  // Results arrive as parsed JSON, so this cannot throw; undefined only for a value that is not JSON.
+  const json = JSON.stringify(value) as string | undefined;
+  return json ?? 'null';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

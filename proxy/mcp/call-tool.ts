@@ -1,0 +1,79 @@
+/**
+ * `tools/call`: one proxy call per MCP request. The request's abort signal (the client's
+ * `notifications/cancelled`, or the connection closing) cancels the proxy call, so the provider is
+ * told to stop; provider progress goes back as `notifications/progress` when the client asked for it.
+ */
+import type {
+  CallToolRequest,
+  CallToolResult,
+  ProgressNotification,
+} from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallOptions,
+  describeUnknown,
+  isToolProxyError,
+  type Logger,
+  type ProgressUpdate,
+  type ToolProxy,
+} from '../../src/index.js';
+import { errorToMcp, resultToMcp } from './call-result.js';
+
+/**
+ * The request `_meta` key that puts an MCP call in an agent session. Without it a call has no
+ * session key, so a stop, end or reset of any session cancels it (PROTOCOL.md section 7).
+ */
+export const SESSION_KEY_META = 'toolproxy/sessionKey';
+
+/** The part of the SDK's request handler context a call uses. */
+export interface CallContext {
+  readonly signal: AbortSignal;
+  readonly sendNotification: (notification: ProgressNotification) => Promise<void>;
+}
+
+export async function callTool(
+  proxy: ToolProxy,
+  request: CallToolRequest,
+  context: CallContext,
+  logger: Logger,
+): Promise<CallToolResult> {
+  const { name, arguments: args, _meta: meta } = request.params;
+  const options: CallOptions = { signal: context.signal };
+  const sessionKey = meta?.[SESSION_KEY_META];
+  if (typeof sessionKey === 'string' && sessionKey !== '') options.sessionKey = sessionKey;
+  const progressToken = meta?.progressToken;
+  if (progressToken !== undefined) {
+    options.onProgress = (update) => {
+      context
+        .sendNotification(progressNotification(progressToken, update))
+        .catch((error: unknown) => {
+          logger.debug({ tool: name, error: describeUnknown(error) }, 'MCP progress not delivered');
+        });
+    };
+  }
+  try {
+    return resultToMcp(await proxy.call(name, args ?? {}, options));
+  } catch (error) {
+    if (!isToolProxyError(error)) {
+      logger.error(
+        { tool: name, error: describeUnknown(error) },
+        'MCP tool call failed unexpectedly',
+      );
+    }
+    return errorToMcp(error);
+  }
+}
+
+function progressNotification(
+  progressToken: string | number,
+  update: ProgressUpdate,
+): ProgressNotification {
+  return {
+    method: 'notifications/progress',
+    params: {
+      progressToken,
+      progress: update.progress,
+      ...(update.total === undefined ? {} : { total: update.total }),
+      ...(update.message === undefined ? {} : { message: update.message }),
+    },
+  };
+}

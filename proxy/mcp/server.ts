@@ -1,0 +1,80 @@
+/**
+ * The proxy as an MCP server, on the SDK's low-level `Server`: tools registered by providers arrive
+ * as raw JSON Schema, which `McpServer.registerTool` (zod) cannot take. One server per MCP
+ * connection; `close()` detaches it from the proxy.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  describeUnknown,
+  type Logger,
+  silentLogger,
+  systemTimers,
+  type Timers,
+  type ToolProxy,
+} from '../../src/index.js';
+import { callTool } from './call-tool.js';
+import { watchToolList } from './list-changed.js';
+import { toMcpTools } from './tool-list.js';
+
+export interface McpServerOptions {
+  /** Server name in the MCP handshake. Default `toolproxy`. */
+  name?: string;
+  /** Server version in the MCP handshake. Default `DEFAULT_SERVER_VERSION` (the package's). */
+  version?: string;
+  /** One `notifications/tools/list_changed` per burst of tool changes this long. Default 50 ms. */
+  listChangedDebounceMs?: number;
+  timers?: Timers;
+  logger?: Logger;
+}
+
+export interface McpServerHandle {
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- the SDK steers to McpServer, whose zod-only registerTool cannot take raw JSON Schema
+  readonly server: Server;
+  /** Detaches from the proxy (its listeners and any pending notification go). Idempotent. */
+  close(): void;
+}
+
+export const DEFAULT_SERVER_NAME = 'toolproxy';
+export const DEFAULT_SERVER_VERSION = '0.1.0';
+export const DEFAULT_LIST_CHANGED_DEBOUNCE_MS = 50;
+
+/**
+ * Creates an MCP server that lists and calls the proxy's tools. Connect it to one transport with
+ * `server.connect(transport)`; call `close()` when that connection is over.
+ */
+export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}): McpServerHandle {
+  const logger = options.logger ?? silentLogger;
+  const debounceMs = options.listChangedDebounceMs ?? DEFAULT_LIST_CHANGED_DEBOUNCE_MS;
+  if (!Number.isFinite(debounceMs) || debounceMs < 0) {
+    throw new RangeError('listChangedDebounceMs must be a finite number of ms, at least 0');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- as above: raw JSON Schema tools
+  const server = new Server(
+    {
+      name: options.name ?? DEFAULT_SERVER_NAME,
+      version: options.version ?? DEFAULT_SERVER_VERSION,
+    },
+    { capabilities: { tools: { listChanged: true } } },
+  );
+  server.onerror = (error) => {
+    logger.debug({ error: error.message }, 'MCP protocol error');
+  };
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toMcpTools(proxy.tools()) }));
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    callTool(proxy, request, extra, logger),
+  );
+  const close = watchToolList(proxy, {
+    debounceMs,
+    timers: options.timers ?? systemTimers,
+    notify: () => {
+      // Only on a live connection whose client has initialized: there is no one else to tell (and
+      // the SDK throws "Not connected" without a transport).
+      if (server.transport === undefined || server.getClientCapabilities() === undefined) return;
+      server.sendToolListChanged().catch((error: unknown) => {
+        logger.debug({ error: describeUnknown(error) }, 'MCP tools/list_changed not delivered');
+      });
+    },
+  });
+  return { server, close };
+}
