@@ -132,3 +132,22 @@ it('--help lists the commands', async () => {
   expect(result.stdout).toMatch(/toolproxy hook <event>/);
   expect(result.stdout).toMatch(/toolproxy demo/);
 });
+
+it('serve --mcp stdio: an MCP client that launches it as a command talks MCP over stdin/stdout', async () => {
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [bin, 'serve', '--mcp', 'stdio', '--port', '0', '--log-level', 'warn'],
+    env: Object.fromEntries(
+      Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'stdio-e2e', version: '1.0.0' });
+  await client.connect(transport); // any stray line on stdout would break the JSON-RPC stream
+  expect((await client.listTools()).tools).toEqual([]);
+  await client.close();
+  expect(stderr).toMatch(/toolproxy listening on http:\/\/127\.0\.0\.1:\d+/);
+}, 60_000);
