@@ -42,3 +42,72 @@ export function peerInfo(
   const peer: PeerInfo = { identity, isAgent, attributes: { ...attributes } };
   return policy === undefined ? peer : { ...peer, mayProvide: policy(peer) };
 }
+
+/**
+ * The room events both LiveKit SDKs emit under the same names, with the arguments the bridge reads.
+ * Both SDKs' narrow room interfaces (rtc-room.ts, client-room.ts) fit it.
+ */
+export interface EventRoom<P extends { identity: string }> {
+  readonly remoteParticipants: ReadonlyMap<string, P>;
+  on(
+    event: 'dataReceived',
+    listener: (payload: Uint8Array, participant?: P, kind?: number, topic?: string) => void,
+  ): unknown;
+  on(
+    event: 'participantConnected' | 'participantDisconnected',
+    listener: (participant: P) => void,
+  ): unknown;
+  on(event: 'disconnected', listener: (reason?: number) => void): unknown;
+  on(event: 'reconnecting' | 'reconnected', listener: () => void): unknown;
+  off(
+    event: 'dataReceived',
+    listener: (payload: Uint8Array, participant?: P, kind?: number, topic?: string) => void,
+  ): unknown;
+  off(
+    event: 'participantConnected' | 'participantDisconnected',
+    listener: (participant: P) => void,
+  ): unknown;
+  off(event: 'disconnected', listener: (reason?: number) => void): unknown;
+  off(event: 'reconnecting' | 'reconnected', listener: () => void): unknown;
+  registerTextStreamHandler(
+    topic: string,
+    handler: (reader: { readAll(): Promise<string> }, participant: { identity: string }) => void,
+  ): void;
+  unregisterTextStreamHandler(topic: string): void;
+}
+
+/** Subscribes `listeners` to a room of either SDK; returns the function that unsubscribes everything. */
+export function listenToRoom<P extends { identity: string }>(
+  room: EventRoom<P>,
+  listeners: RoomPortListeners,
+  streamTopic: string,
+  toPeer: (participant: P) => PeerInfo,
+  describeReason: (reason: number | undefined) => string,
+): () => void {
+  const onData = (payload: Uint8Array, participant?: P, _kind?: number, topic?: string) =>
+    listeners.data(payload, participant === undefined ? undefined : toPeer(participant), topic);
+  const onJoined = (participant: P) => listeners.joined(toPeer(participant));
+  const onLeft = (participant: P) => listeners.left(toPeer(participant));
+  const onDisconnected = (reason?: number) => listeners.disconnected(describeReason(reason));
+  const onReconnecting = () => listeners.reconnecting();
+  const onReconnected = () => listeners.reconnected();
+  room.on('dataReceived', onData);
+  room.on('participantConnected', onJoined);
+  room.on('participantDisconnected', onLeft);
+  room.on('disconnected', onDisconnected);
+  room.on('reconnecting', onReconnecting);
+  room.on('reconnected', onReconnected);
+  room.registerTextStreamHandler(streamTopic, (reader, { identity }) => {
+    const sender = room.remoteParticipants.get(identity);
+    listeners.text(reader.readAll(), sender === undefined ? undefined : toPeer(sender));
+  });
+  return () => {
+    room.off('dataReceived', onData);
+    room.off('participantConnected', onJoined);
+    room.off('participantDisconnected', onLeft);
+    room.off('disconnected', onDisconnected);
+    room.off('reconnecting', onReconnecting);
+    room.off('reconnected', onReconnected);
+    room.unregisterTextStreamHandler(streamTopic);
+  };
+}
