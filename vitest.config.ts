@@ -1,18 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-// `source` resolves toolproxy's own entry points (used by examples/) to the TypeScript sources.
-const conditions = ['source', 'import', 'module', 'node', 'default'];
+// `toolproxy-source` resolves toolproxy's own entry points (the examples import `toolproxy/...`) to
+// the TypeScript sources; a name of our own, so no dependency's exports match it by accident.
+const conditions = ['toolproxy-source', 'import', 'module', 'node', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  ssr: { resolve: { conditions, externalConditions: ['toolproxy-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 10_000,
     restoreMocks: true,
     unstubGlobals: true,
-    // Inlined so its imports resolve without the `source` condition (eventsource-parser exports a
-    // `source` entry pointing at TypeScript that Node cannot load).
-    server: { deps: { inline: ['@modelcontextprotocol/sdk'] } },
   },
 });

@@ -3,7 +3,7 @@
  * when LIVEKIT_API_KEY / LIVEKIT_API_SECRET are set). See README.md beside this file.
  *
  *   LIVEKIT_URL=ws://localhost:7880 LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret \
- *     npx tsx --conditions=source examples/browser-livekit/serve.ts
+ *     npx tsx --conditions=toolproxy-source examples/browser-livekit/serve.ts
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -23,7 +23,7 @@ export async function buildPage(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['source'],
+    conditions: ['toolproxy-source'],
     write: false,
     minify: true,
     logLevel: 'silent',

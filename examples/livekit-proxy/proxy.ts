@@ -3,7 +3,7 @@
  * providers offer, and lets you call them and stop them from the keyboard, as an agent would.
  *
  *   LIVEKIT_URL=ws://localhost:7880 LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret \
- *     npx tsx --conditions=source examples/livekit-proxy/proxy.ts
+ *     npx tsx --conditions=toolproxy-source examples/livekit-proxy/proxy.ts
  *
  * Commands: `tools`, `call <tool> <json arguments>`, `stop` (agent_loop_stopped), `quit`.
  */

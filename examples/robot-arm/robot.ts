@@ -3,7 +3,7 @@
  * `move_arm` and `get_position` to the agent there. See README.md beside this file.
  *
  *   LIVEKIT_URL=ws://localhost:7880 LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret \
- *     npx tsx --conditions=source examples/robot-arm/robot.ts
+ *     npx tsx --conditions=toolproxy-source examples/robot-arm/robot.ts
  */
 import { pathToFileURL } from 'node:url';
 import { dispose, Room } from '@livekit/rtc-node';

@@ -15,6 +15,8 @@ export interface Routes {
   page: PageAssets | undefined;
   /** Mints a provider token for a page; undefined where pages may not get tokens. */
   pageToken: ((identity: string) => Promise<string>) | undefined;
+  /** Which Host headers to serve; on loopback only loopback names (DNS-rebinding defence). */
+  hostAllowed: (hostname: string) => boolean;
 }
 
 const IDENTITY = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -53,6 +55,27 @@ async function handle(
     return send(response, 200, 'text/plain', await routes.pageToken(identity));
   }
   send(response, 404, 'text/plain', 'not found');
+}
+
+export function hostAndOriginAllowed(
+  routes: Pick<Routes, 'hostAllowed'>,
+  request: IncomingMessage,
+): boolean {
+  const host = request.headers.host ?? '';
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
+  if (!routes.hostAllowed(hostname)) return false;
+  const origin = request.headers.origin;
+  if (origin === undefined) return true; // not a browser request, or a same-origin GET
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {

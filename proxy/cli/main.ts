@@ -3,12 +3,10 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { mintProviderToken } from '../../bridge/livekit/token.js';
-import { forwardHook } from '../hooks/index.js';
 import { serveConfig, signingKeys } from './config.js';
-import { runDemo } from './demo.js';
-import { startServe } from './serve.js';
+
+// Each command loads what it needs when it runs: `hook` must start and finish well inside the
+// 1.5 s Claude Code gives a SessionEnd hook, so it never loads the server, the SDKs or pino.
 
 export const USAGE = `toolproxy: tools registered by room clients, called by AI agents, cancelled the moment the agent stops
 
@@ -57,7 +55,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       case 'hook':
         return await hook(rest, io);
       case 'demo':
-        return await runDemo(io.stdout);
+        return await (await import('./demo.js')).runDemo(io.stdout);
       case undefined:
       case '--help':
       case '-h':
@@ -88,6 +86,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     },
   });
   const config = serveConfig({ ...values, logLevel: values['log-level'] }, io.env);
+  const [{ pino }, { startServe }] = await Promise.all([import('pino'), import('./serve.js')]);
   const logger = pino(
     { level: config.logLevel, base: { name: 'toolproxy' } },
     pino.destination({ fd: 2, sync: true }),
@@ -127,6 +126,7 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   const ttl =
     values.ttl === undefined ? '6h' : /^\d+$/.test(values.ttl) ? Number(values.ttl) : values.ttl;
   const room = values.room ?? io.env.LIVEKIT_ROOM ?? 'toolproxy';
+  const { mintProviderToken } = await import('../../bridge/livekit/token.js');
   io.stdout.write(
     `${await mintProviderToken({ ...keys, room, identity: values.identity, ttl })}\n`,
   );
@@ -146,6 +146,7 @@ async function hook(args: readonly string[], io: CliIo): Promise<number> {
   }
   const url = values.url ?? io.env.TOOLPROXY_URL ?? 'http://127.0.0.1:7300';
   const secret = io.env.TOOLPROXY_HOOK_SECRET ?? signingKeys(io.env)?.apiSecret;
+  const { forwardHook } = await import('../hooks/forward.js');
   await forwardHook({
     event,
     url,

@@ -25,7 +25,7 @@ export async function buildPageAssets(): Promise<PageAssets> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['source'],
+    conditions: ['toolproxy-source'],
     minify: true,
     write: false,
     logLevel: 'silent',

@@ -54,6 +54,7 @@ export async function startServe(config: ServeConfig, io: ServeIo): Promise<Runn
         pendingCalls: proxy.pendingCalls,
       }),
       page: embedded === undefined ? undefined : await buildPageAssets(),
+      hostAllowed: (hostname) => !loopback || isLoopback(hostname),
       pageToken:
         embedded !== undefined && loopback
           ? (identity) =>

@@ -5,7 +5,7 @@
  * throw, and nothing is written to stdout. The command must then exit 0: exit 2 would block
  * Claude Code or docker-agent, and stdout would be read as a hook decision.
  */
-import { describeUnknown } from '../../src/index.js';
+import { describeUnknown } from '../../src/errors.js';
 import { readLimited } from './read-limited.js';
 
 export interface ForwardHookOptions {

@@ -1,0 +1,415 @@
+/**
+ * The agent configurations in examples/ (Claude Code, docker-agent, hermes-agent) have the shape
+ * those agents read, name hook events the ingress accepts, and point at `serve`'s defaults; each
+ * agent's real hook payload for each configured event becomes the lifecycle event that should
+ * come out; and the configured commands, run as the agent runs them, cancel the session's call.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { mintProviderToken } from '../bridge/livekit/token.js';
+import { developmentKeys, serveConfig } from '../proxy/cli/config.js';
+import { startServe } from '../proxy/cli/serve.js';
+import { hookSource, isKnownHookEvent, mapAgentHook } from '../proxy/hooks/index.js';
+import { silentLogger } from '../src/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (...path: string[]) => readFileSync(join(root, 'examples', ...path), 'utf8');
+
+/** The lifecycle events that cancel a session's calls. */
+const CANCELLING = new Set(['agent_loop_stopped', 'session:end', 'session:reset']);
+/** `serve`'s own defaults, which the configurations point at. */
+const defaults = serveConfig({}, {});
+const MCP_URL = `http://${defaults.host}:${defaults.port}/mcp`;
+const HOOK_COMMAND = /^npx toolproxy hook (\S+)$/;
+
+/** The event a configured command forwards, checked against the ingress. */
+function commandEvent(command: string): string {
+  const event = HOOK_COMMAND.exec(command)?.[1];
+  expect(event, `"${command}" is not "npx toolproxy hook <event>"`).toBeDefined();
+  expect(isKnownHookEvent(event ?? '')).toBe(true);
+  return event ?? '';
+}
+
+/** The lifecycle events an agent's hook becomes (the mapping must accept it). */
+function lifecycle(event: string, payload: object) {
+  const mapped = mapAgentHook(event, payload);
+  expect(mapped).toMatchObject({ ok: true });
+  return mapped.ok ? mapped.events : [];
+}
+
+const cancels = (event: string, payload: object) =>
+  lifecycle(event, payload).some((mapped) => CANCELLING.has(mapped.name));
+
+// --- Claude Code -------------------------------------------------------------------------------
+
+/** A command hook as Claude Code reads it (`timeout` in seconds; `async` runs it in the background). */
+const ClaudeCommandHook = z.strictObject({
+  type: z.literal('command'),
+  command: z.string(),
+  timeout: z.number().positive(),
+  async: z.boolean().optional(),
+});
+const ClaudeSettings = z.strictObject({
+  hooks: z.record(
+    z.string(),
+    z.array(z.strictObject({ matcher: z.string().optional(), hooks: z.array(ClaudeCommandHook) })),
+  ),
+});
+const ClaudeMcp = z.strictObject({
+  mcpServers: z.record(z.string(), z.strictObject({ type: z.literal('http'), url: z.string() })),
+});
+
+const claudeSettings = ClaudeSettings.parse(JSON.parse(read('claude-code', 'settings.json')));
+
+/** Claude Code's stdin for each configured event (hooks reference: common fields + the event's). */
+const claudeCommon = {
+  session_id: 'cc-session-1',
+  transcript_path: '/home/me/.claude/projects/app/cc-session-1.jsonl',
+  cwd: '/home/me/app',
+  permission_mode: 'default',
+};
+const CLAUDE_PAYLOADS: Record<string, Record<string, unknown>> = {
+  SessionStart: {
+    ...claudeCommon,
+    hook_event_name: 'SessionStart',
+    source: 'startup',
+    model: 'claude-sonnet-4-5',
+  },
+  SessionEnd: { ...claudeCommon, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' },
+  Stop: {
+    ...claudeCommon,
+    hook_event_name: 'Stop',
+    stop_hook_active: false,
+    last_assistant_message: 'The arm is at (40, 12).',
+  },
+  Notification: {
+    ...claudeCommon,
+    hook_event_name: 'Notification',
+    message: 'Claude needs your permission to use mcp__toolproxy__move_arm',
+    notification_type: 'permission_prompt',
+  },
+};
+
+describe('Claude Code (examples/claude-code)', () => {
+  it('settings.json: command hooks for SessionEnd, SessionStart, Stop, Notification, each forwarding its own event', () => {
+    expect(Object.keys(claudeSettings.hooks).sort()).toEqual(
+      ['Notification', 'SessionEnd', 'SessionStart', 'Stop'].sort(),
+    );
+    for (const [event, groups] of Object.entries(claudeSettings.hooks)) {
+      expect(hookSource(event)).toBe('Claude Code');
+      expect(groups).toHaveLength(1);
+      for (const group of groups) {
+        // Session events take no matcher; the others would match every notification or stop.
+        expect(group.matcher).toBeUndefined();
+        expect(group.hooks).toHaveLength(1);
+        for (const hook of group.hooks) {
+          expect(commandEvent(hook.command)).toBe(event);
+          // The hook command gives up after 1 s; the timeout only has to let it start and finish.
+          expect(hook.timeout).toBeGreaterThanOrEqual(2);
+          expect(hook.timeout).toBeLessThanOrEqual(10);
+        }
+      }
+    }
+  });
+
+  it('only SessionEnd, the one that cancels, runs in the foreground (it must deliver before Claude Code exits)', () => {
+    for (const [event, groups] of Object.entries(claudeSettings.hooks)) {
+      const background = groups.flatMap((group) => group.hooks).map((hook) => hook.async === true);
+      expect(background).toEqual([event !== 'SessionEnd']);
+      expect(cancels(event, CLAUDE_PAYLOADS[event] ?? {})).toBe(event === 'SessionEnd');
+    }
+  });
+
+  it("each configured event's real payload becomes the right lifecycle event", () => {
+    expect(Object.keys(CLAUDE_PAYLOADS).sort()).toEqual(Object.keys(claudeSettings.hooks).sort());
+    expect(lifecycle('SessionEnd', CLAUDE_PAYLOADS.SessionEnd!)).toEqual([
+      {
+        name: 'session:end',
+        payload: {
+          session_key: 'cc-session-1',
+          session_id: 'cc-session-1',
+          reason: 'prompt_input_exit',
+        },
+      },
+    ]);
+    expect(lifecycle('SessionStart', CLAUDE_PAYLOADS.SessionStart!)).toEqual([
+      {
+        name: 'session:start',
+        payload: { session_key: 'cc-session-1', session_id: 'cc-session-1', reason: 'startup' },
+      },
+    ]);
+    expect(lifecycle('Stop', CLAUDE_PAYLOADS.Stop!)).toEqual([
+      { name: 'stop', payload: { session_key: 'cc-session-1', session_id: 'cc-session-1' } },
+    ]);
+    expect(lifecycle('Notification', CLAUDE_PAYLOADS.Notification!)).toEqual([
+      {
+        name: 'notification',
+        payload: {
+          session_key: 'cc-session-1',
+          message: 'Claude needs your permission to use mcp__toolproxy__move_arm',
+          level: 'permission_prompt',
+        },
+      },
+    ]);
+  });
+
+  it(".mcp.json: toolproxy as an HTTP MCP server at serve's default address", () => {
+    const config = ClaudeMcp.parse(JSON.parse(read('claude-code', '.mcp.json')));
+    expect(config.mcpServers).toEqual({ toolproxy: { type: 'http', url: MCP_URL } });
+  });
+});
+
+// --- docker-agent ------------------------------------------------------------------------------
+
+/** A command hook as docker-agent reads it (`timeout` in seconds, default 60). */
+const DockerCommandHook = z.strictObject({
+  type: z.literal('command'),
+  command: z.string(),
+  timeout: z.number().positive(),
+});
+const DockerAgentFile = z.strictObject({
+  agents: z.record(
+    z.string(),
+    z.object({
+      model: z.string().regex(/^[\w-]+\/\S+$/),
+      description: z.string(),
+      instruction: z.string(),
+      toolsets: z.array(
+        z.strictObject({
+          type: z.literal('mcp'),
+          remote: z.strictObject({
+            url: z.string(),
+            transport_type: z.enum(['sse', 'streamable']),
+          }),
+        }),
+      ),
+      // Lifecycle events take a plain list of hooks (tool events would take matcher groups).
+      hooks: z.record(z.string(), z.array(DockerCommandHook)),
+    }),
+  ),
+});
+
+const dockerAgent = DockerAgentFile.parse(parseYaml(read('docker-agent', 'agent.yaml')));
+
+/** docker-agent's stdin for each configured event (`pkg/hooks/types.go`: common + the event's). */
+const dockerCommon = { session_id: 'da-session-1', cwd: '/home/me/app', agent_name: 'root' };
+const DOCKER_PAYLOADS: Record<string, Record<string, unknown>> = {
+  turn_end: { ...dockerCommon, hook_event_name: 'turn_end', reason: 'canceled' },
+  session_end: { ...dockerCommon, hook_event_name: 'session_end', reason: 'other' },
+  stop: {
+    ...dockerCommon,
+    hook_event_name: 'stop',
+    stop_response: 'The arm is at (40, 12).',
+    last_user_message: 'Move the arm to (40, 12)',
+  },
+};
+
+describe('docker-agent (examples/docker-agent)', () => {
+  it("agent.yaml: a root agent with toolproxy as a streamable remote MCP toolset at serve's default address", () => {
+    expect(Object.keys(dockerAgent.agents)).toEqual(['root']);
+    expect(dockerAgent.agents.root?.toolsets).toEqual([
+      { type: 'mcp', remote: { url: MCP_URL, transport_type: 'streamable' } },
+    ]);
+  });
+
+  it('agent.yaml: command hooks for turn_end, session_end and stop, each forwarding its own event', () => {
+    const hooks = dockerAgent.agents.root?.hooks ?? {};
+    expect(Object.keys(hooks).sort()).toEqual(['session_end', 'stop', 'turn_end']);
+    for (const [event, list] of Object.entries(hooks)) {
+      expect(hookSource(event)).toMatch(/^docker-agent/);
+      expect(list).toHaveLength(1);
+      for (const hook of list) {
+        expect(commandEvent(hook.command)).toBe(event);
+        expect(hook.timeout).toBeGreaterThanOrEqual(2);
+        expect(hook.timeout).toBeLessThanOrEqual(10);
+      }
+    }
+  });
+
+  it("each configured event's real payload becomes the right lifecycle event; only an interrupted turn or the session's end cancels", () => {
+    expect(Object.keys(DOCKER_PAYLOADS).sort()).toEqual(
+      Object.keys(dockerAgent.agents.root?.hooks ?? {}).sort(),
+    );
+    expect(lifecycle('turn_end', DOCKER_PAYLOADS.turn_end!)).toEqual([
+      { name: 'agent_loop_stopped', payload: { session_key: 'da-session-1', reason: 'canceled' } },
+    ]);
+    for (const reason of [
+      'normal',
+      'continue',
+      'steered',
+      'error',
+      'hook_blocked',
+      'loop_detected',
+    ]) {
+      expect(lifecycle('turn_end', { ...DOCKER_PAYLOADS.turn_end, reason })).toEqual([]);
+    }
+    expect(lifecycle('session_end', DOCKER_PAYLOADS.session_end!)).toEqual([
+      {
+        name: 'session:end',
+        payload: { session_key: 'da-session-1', session_id: 'da-session-1', reason: 'other' },
+      },
+    ]);
+    expect(lifecycle('stop', DOCKER_PAYLOADS.stop!)).toEqual([
+      { name: 'stop', payload: { session_key: 'da-session-1', session_id: 'da-session-1' } },
+    ]);
+    expect(cancels('stop', DOCKER_PAYLOADS.stop!)).toBe(false);
+  });
+});
+
+// --- hermes-agent ------------------------------------------------------------------------------
+
+describe('hermes-agent (examples/hermes)', () => {
+  it('plugin.yaml declares the three hooks the ingress takes from the hermes plugin', () => {
+    const manifest = z
+      .object({ name: z.string(), version: z.string(), provides_hooks: z.array(z.string()) })
+      .parse(parseYaml(read('hermes', 'plugin.yaml')));
+    expect(manifest.name).toBe('toolproxy');
+    expect(manifest.provides_hooks).toEqual([
+      'agent_loop_stopped',
+      'on_session_finalize',
+      'on_session_reset',
+    ]);
+    for (const hook of manifest.provides_hooks)
+      expect(hookSource(hook)).toBe('hermes-agent plugin');
+  });
+
+  it("config.yaml: toolproxy as an MCP server at serve's default address, and the stdio alternative", () => {
+    const text = read('hermes', 'config.yaml');
+    const McpServers = z.object({
+      mcp_servers: z.object({ toolproxy: z.record(z.string(), z.unknown()) }),
+    });
+    const http = McpServers.parse(parseYaml(text)).mcp_servers.toolproxy;
+    expect(http).toMatchObject({ url: MCP_URL });
+    // The alternative is commented out (one server named toolproxy at a time): uncomment it.
+    const alternative = text
+      .split('\n')
+      .filter((line) => /^ {2}# ( {2})?[a-z_]+:/.test(line))
+      .map((line) => line.replace('# ', ''))
+      .join('\n');
+    const stdio = McpServers.parse(parseYaml(`mcp_servers:\n${alternative}`)).mcp_servers.toolproxy;
+    expect(stdio).toMatchObject({ command: 'npx', args: ['toolproxy', 'serve', '--mcp', 'stdio'] });
+    expect(serveConfig({ mcp: 'stdio' }, {}).mcp).toBe('stdio');
+    expect(http.timeout).toBe(stdio.timeout);
+  });
+});
+
+// --- the commands, run as the agents run them ---------------------------------------------------
+
+const children: ChildProcess[] = [];
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Runs `command` through the shell with `stdin`, as Claude Code and docker-agent do. */
+function runHookCommand(
+  command: string,
+  stdin: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('TOOLPROXY_'));
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: root,
+      env: { ...Object.fromEntries(inherited), ...env },
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+    });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('the configured commands against a running serve', () => {
+  it("Claude Code's SessionEnd and docker-agent's turn_end (canceled) and session_end each cancel their session's call, and no other", async () => {
+    const keys = developmentKeys();
+    const serve = await startServe(
+      { ...defaults, port: 0, logLevel: 'silent', keys, livekit: undefined },
+      { logger: silentLogger, announce: () => {} },
+    );
+    cleanups.push(() => serve.close());
+    const token = await mintProviderToken({ ...keys, room: defaults.room, identity: 'robot' });
+    const socket = new WebSocket(`${serve.url.replace('http', 'ws')}/bridge?token=${token}`);
+    cleanups.push(() => socket.terminate());
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(
+      JSON.stringify({
+        type: 'client:tool-register',
+        name: 'slow_job',
+        description: 'Runs until cancelled',
+        input_schema: { type: 'object' },
+      }),
+    );
+    await serve.proxy.waitForTool('slow_job');
+
+    const claudeCommand = claudeSettings.hooks.SessionEnd?.[0]?.hooks[0]?.command ?? '';
+    const dockerHooks = dockerAgent.agents.root?.hooks ?? {};
+    const runs = [
+      { key: 'cc-end', command: claudeCommand, payload: CLAUDE_PAYLOADS.SessionEnd },
+      {
+        key: 'da-turn',
+        command: dockerHooks.turn_end?.[0]?.command,
+        payload: DOCKER_PAYLOADS.turn_end,
+      },
+      {
+        key: 'da-end',
+        command: dockerHooks.session_end?.[0]?.command,
+        payload: DOCKER_PAYLOADS.session_end,
+      },
+    ];
+    const settled = new Map<string, unknown>();
+    /** Starts a call in `sessionKey`, recording how it settles; returns its cancel. */
+    const callIn = (sessionKey: string): (() => void) => {
+      const call = serve.proxy.call('slow_job', {}, { sessionKey });
+      void call.then(
+        () => settled.set(sessionKey, 'resolved'),
+        (error: unknown) => settled.set(sessionKey, error),
+      );
+      return () => call.cancel();
+    };
+    const cancelBystander = callIn('someone-else');
+    for (const run of runs) callIn(run.key);
+    expect(serve.proxy.pendingCalls).toBe(4);
+
+    const results = await Promise.all(
+      runs.map((run) =>
+        runHookCommand(run.command ?? '', JSON.stringify({ ...run.payload, session_id: run.key }), {
+          TOOLPROXY_URL: serve.url,
+        }),
+      ),
+    );
+    for (const result of results) {
+      // Exit 0 and nothing on stdout: anything else would be read as a hook decision.
+      expect(result).toMatchObject({ code: 0, stdout: '' });
+      expect(result.stderr).not.toMatch(/toolproxy hook:/);
+    }
+    expect(settled.get('cc-end')).toMatchObject({ code: 'CANCELLED', reason: 'session-ended' });
+    expect(settled.get('da-turn')).toMatchObject({
+      code: 'CANCELLED',
+      reason: 'agent-loop-stopped',
+    });
+    expect(settled.get('da-end')).toMatchObject({ code: 'CANCELLED', reason: 'session-ended' });
+    expect(settled.has('someone-else')).toBe(false);
+    expect(serve.proxy.pendingCalls).toBe(1);
+    cancelBystander();
+    await expect
+      .poll(() => settled.get('someone-else'))
+      .toMatchObject({ code: 'CANCELLED', reason: 'caller-aborted' });
+  }, 60_000);
+});
