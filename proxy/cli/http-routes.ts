@@ -37,6 +37,11 @@ async function handle(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://toolproxy');
   const path = url.pathname;
+  // A web page must not drive the proxy from the user's browser: another site (Origin) or a name
+  // rebound to this address (Host) is refused before any route runs.
+  if (!hostAndOriginAllowed(routes, request)) {
+    return send(response, 403, 'text/plain', 'forbidden host or origin');
+  }
   if (path === '/mcp') return routes.mcp.handle(request, response);
   if (path.startsWith('/hooks/'))
     return routes.hooks.handle(request, response, decodeURIComponent(path.slice('/hooks/'.length)));

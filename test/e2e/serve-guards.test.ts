@@ -1,0 +1,42 @@
+/**
+ * A web page in the user's browser must not drive a proxy bound to loopback: requests from another
+ * origin, or under a DNS name rebound to 127.0.0.1, are refused before any route runs.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ServeFixture, startServeFixture } from './serve-fixture.js';
+
+let fixture: ServeFixture;
+beforeAll(async () => {
+  fixture = await startServeFixture();
+});
+afterAll(() => fixture.close());
+
+function get(path: string, headers: Record<string, string>): Promise<number> {
+  const url = new URL(path, fixture.serve.url);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+it('serves its own origin and non-browser clients', async () => {
+  const host = new URL(fixture.serve.url).host;
+  expect(await get('/healthz', {})).toBe(200);
+  expect(await get('/token?identity=page-1', { origin: fixture.serve.url })).toBe(200);
+  expect(await get('/healthz', { host })).toBe(200);
+});
+
+it('refuses another origin (a page on some site fetching a provider token) with 403', async () => {
+  expect(await get('/token?identity=page-1', { origin: 'https://evil.example' })).toBe(403);
+});
+
+it('refuses a Host that is not a loopback name (DNS rebinding) with 403', async () => {
+  const port = new URL(fixture.serve.url).port;
+  expect(await get('/token?identity=page-1', { host: `rebound.example:${port}` })).toBe(403);
+  expect(await get('/healthz', { host: `rebound.example:${port}` })).toBe(403);
+});
