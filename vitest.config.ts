@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // `toolproxy-source` resolves toolproxy's own entry points (the examples import `toolproxy/...`) to
 // the TypeScript sources; a name of our own, so no dependency's exports match it by accident.
-const conditions = ['toolproxy-source', 'import', 'module', 'node', 'default'];
+const conditions = ['toolproxy-source', 'import', 'node', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

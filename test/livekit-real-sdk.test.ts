@@ -15,7 +15,12 @@ function run(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--conditions=toolproxy-source', join(root, 'examples/livekit-proxy/proxy.ts')],
+      [
+        '--import',
+        'tsx',
+        '--conditions=toolproxy-source',
+        join(root, 'examples/livekit-proxy/proxy.ts'),
+      ],
       { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -1,0 +1,9 @@
+/** `toolproxy/ai-sdk`: the proxy's tools for the Vercel AI SDK (`generateText`, `streamText`, agents). */
+export {
+  AiSdkToolError,
+  type AiSdkToolsOptions,
+  aiSdkTool,
+  aiSdkTools,
+  toAiSdkError,
+  UnexpectedToolError,
+} from './tools.js';

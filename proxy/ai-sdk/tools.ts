@@ -1,0 +1,130 @@
+/**
+ * The proxy's tools for the Vercel AI SDK (`ai` 7): one `dynamicTool` per registered tool, its
+ * input schema the provider's JSON Schema (`jsonSchema()`, no SDK-side validation: the proxy
+ * validates and answers INVALID_ARGUMENTS), its `execute` one proxy call whose signal is the SDK's
+ * `abortSignal` (the caller's `abortSignal` merged with the `timeout.toolMs` deadline), so aborting
+ * `generateText` / `streamText` cancels the call at the provider.
+ *
+ * A failed call throws; the SDK turns the throw into a `tool-error` part and sends the model
+ * `String(error)`. The error thrown is an `AiSdkToolError`: a ToolProxyError (same code, reason and
+ * message, the original as `cause`) whose text is its LLM-readable message alone.
+ */
+import { dynamicTool, type JSONSchema7, jsonSchema, type ToolSet } from 'ai';
+import {
+  describeUnknown,
+  ErrorCode,
+  type ExposedTool,
+  isToolProxyError,
+  type ToolProxy,
+  ToolProxyError,
+} from '../../src/index.js';
+import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
+
+export interface AiSdkToolsOptions {
+  /**
+   * Puts every call in this agent session, so `agent_loop_stopped` / `session:end` /
+   * `session:reset` for it cancel them. Without one a call has no session key, and a stop of any
+   * session cancels it (PROTOCOL.md section 7).
+   */
+  sessionKey?: string;
+  /** Which of the proxy's tools to offer, e.g. to leave out names the app's own tools use. */
+  filter?: (tool: ExposedTool) => boolean;
+}
+
+/**
+ * A ToolProxyError whose `toString()` is its message: the AI SDK sends the model `String(error)`,
+ * which for an Error is `name: message`.
+ */
+export class AiSdkToolError extends ToolProxyError {
+  static from(error: ToolProxyError): AiSdkToolError {
+    return new AiSdkToolError(error.code, error.message, {
+      cause: error,
+      tool: error.tool,
+      callId: error.callId,
+      reason: error.reason,
+      detail: error.detail,
+      data: error.data,
+    });
+  }
+
+  override toString(): string {
+    return this.message;
+  }
+}
+
+/**
+ * The proxy's tools now, keyed by name. Providers come and go: build the set for each
+ * `generateText` / `streamText` call rather than once.
+ */
+export function aiSdkTools(proxy: ToolProxy, options: AiSdkToolsOptions = {}): ToolSet {
+  const tools: ToolSet = {};
+  for (const tool of proxy.tools()) {
+    if (options.filter === undefined || options.filter(tool)) {
+      tools[tool.name] = aiSdkTool(proxy, tool, options.sessionKey);
+    }
+  }
+  return tools;
+}
+
+/** One proxy tool as a dynamic tool. */
+export function aiSdkTool(
+  proxy: ToolProxy,
+  tool: ExposedTool,
+  sessionKey?: string,
+): ToolSet[string] {
+  const { name } = tool;
+  return dynamicTool({
+    description: tool.description,
+    inputSchema: jsonSchema(objectSchema(tool)),
+    execute: async (input, { abortSignal }) => {
+      try {
+        return await proxy.call(name, argumentsOf(name, input), {
+          signal: abortSignal,
+          sessionKey,
+        });
+      } catch (error) {
+        throw toAiSdkError(error);
+      }
+    },
+  });
+}
+
+/** A throw that is not a ToolProxyError (a bug): the model gets the proxy's honest generic text. */
+export class UnexpectedToolError extends Error {
+  override name = 'UnexpectedToolError';
+
+  override toString(): string {
+    return this.message;
+  }
+}
+
+/** A failed call as what the tool throws: the proxy's message, or the generic text. */
+export function toAiSdkError(error: unknown): AiSdkToolError | UnexpectedToolError {
+  if (isToolProxyError(error)) return AiSdkToolError.from(error);
+  return new UnexpectedToolError(UNEXPECTED_FAILURE_TEXT, { cause: error });
+}
+
+/** A copy of the provider's schema (the registry has checked it is a JSON Schema of an object). */
+function objectSchema(tool: ExposedTool): JSONSchema7 {
+  const schema = structuredClone(tool.inputSchema);
+  if (!isObjectSchema(schema)) {
+    throw new TypeError(`Tool "${tool.name}": the input schema is not a JSON Schema of an object`);
+  }
+  return schema;
+}
+
+function isObjectSchema(value: unknown): value is JSONSchema7 {
+  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'object';
+}
+
+/** The model's input, which the SDK has parsed as JSON but not checked. */
+function argumentsOf(tool: string, input: unknown): Record<string, unknown> {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    return Object.fromEntries(Object.entries(input));
+  }
+  throw new ToolProxyError(
+    ErrorCode.InvalidArguments,
+    `Invalid arguments for tool "${tool}": expected a JSON object, got ${describeUnknown(input)}. The tool was not called; fix the arguments to match its input schema and call it again.`,
+    { tool },
+  );
+}

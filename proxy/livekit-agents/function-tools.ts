@@ -1,0 +1,115 @@
+/**
+ * The proxy's tools as @livekit/agents function tools. Each is `llm.tool({ name, description,
+ * parameters, execute, flags: CANCELLABLE })` with the provider's JSON Schema as `parameters`;
+ * `execute` is one proxy call whose signal is the framework's `abortSignal`, so an interrupted
+ * speech, `session.interrupt()`, a closing session or `lk_agents_cancel_task` stops the provider too.
+ *
+ * With JSON Schema parameters, @livekit/agents 1.9 only parses the arguments as JSON (it validates
+ * zod schemas alone); the proxy validates them against the schema and answers INVALID_ARGUMENTS,
+ * with nothing sent to the provider.
+ */
+import { llm } from '@livekit/agents';
+import {
+  describeUnknown,
+  ErrorCode,
+  type ExposedTool,
+  isToolProxyError,
+  type ToolProxy,
+  ToolProxyError,
+} from '../../src/index.js';
+import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
+
+/** The session key of each call: fixed, or read when the call starts (undefined: no key). */
+export type SessionKeyOption = string | (() => string | undefined);
+
+export interface LiveKitAgentToolsOptions {
+  /**
+   * Puts every call in this agent session, so `agent_loop_stopped` / `session:end` /
+   * `session:reset` for it (or `bindAgentSession`) cancel them. Without one a call has no session
+   * key, and a stop of any session cancels it (PROTOCOL.md section 7).
+   */
+  sessionKey?: SessionKeyOption;
+  /** Which of the proxy's tools to offer, e.g. to leave out names the agent already uses. */
+  filter?: (tool: ExposedTool) => boolean;
+}
+
+/** The JSON Schema form of `FunctionTool['parameters']` (the other forms are zod / Standard Schema). */
+export type JsonSchemaParameters = Exclude<
+  llm.FunctionTool['parameters'],
+  { _output: unknown } | { '~standard': unknown }
+>;
+
+/** The proxy's tools now, keyed by name: for `new voice.Agent({ tools })` or `agent.updateTools`. */
+export function liveKitAgentTools(
+  proxy: ToolProxy,
+  options: LiveKitAgentToolsOptions = {},
+): Record<string, llm.FunctionTool> {
+  const tools: Record<string, llm.FunctionTool> = {};
+  for (const tool of proxy.tools()) {
+    if (options.filter === undefined || options.filter(tool)) {
+      tools[tool.name] = liveKitAgentTool(proxy, tool, options.sessionKey);
+    }
+  }
+  return tools;
+}
+
+/** One proxy tool as a cancellable function tool. */
+export function liveKitAgentTool(
+  proxy: ToolProxy,
+  tool: ExposedTool,
+  sessionKey?: SessionKeyOption,
+): llm.FunctionTool {
+  const { name } = tool;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- with a JSON Schema, @livekit/agents types the arguments `any`; execute checks them itself
+  return llm.tool({
+    name,
+    description: tool.description,
+    parameters: objectSchema(tool),
+    flags: llm.ToolFlag.CANCELLABLE,
+    execute: async (args: unknown, { abortSignal }) => {
+      const key = typeof sessionKey === 'function' ? sessionKey() : sessionKey;
+      try {
+        return await proxy.call(name, argumentsOf(name, args), {
+          signal: abortSignal,
+          sessionKey: key,
+        });
+      } catch (error) {
+        throw toToolError(error);
+      }
+    },
+  });
+}
+
+/**
+ * A failed call as the error @livekit/agents shows the LLM verbatim (`ToolError`); any other throw
+ * would reach the LLM as "An internal error occurred". A throw that is not a ToolProxyError gets
+ * the proxy's honest generic text.
+ */
+export function toToolError(error: unknown): llm.ToolError {
+  return new llm.ToolError(isToolProxyError(error) ? error.message : UNEXPECTED_FAILURE_TEXT);
+}
+
+/** A copy of the provider's schema (the registry has checked it is a JSON Schema of an object). */
+function objectSchema(tool: ExposedTool): JsonSchemaParameters {
+  const schema = structuredClone(tool.inputSchema);
+  if (!isObjectSchema(schema)) {
+    throw new TypeError(`Tool "${tool.name}": the input schema is not a JSON Schema of an object`);
+  }
+  return schema;
+}
+
+function isObjectSchema(value: unknown): value is JsonSchemaParameters {
+  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'object';
+}
+
+/** The LLM's arguments, which @livekit/agents has parsed as JSON but not checked. */
+function argumentsOf(tool: string, args: unknown): Record<string, unknown> {
+  if (typeof args === 'object' && args !== null && !Array.isArray(args)) {
+    return Object.fromEntries(Object.entries(args));
+  }
+  throw new ToolProxyError(
+    ErrorCode.InvalidArguments,
+    `Invalid arguments for tool "${tool}": expected a JSON object, got ${describeUnknown(args)}. The tool was not called; fix the arguments to match its input schema and call it again.`,
+    { tool },
+  );
+}
