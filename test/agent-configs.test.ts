@@ -208,6 +208,12 @@ const DOCKER_PAYLOADS: Record<string, Record<string, unknown>> = {
     stop_response: 'The arm is at (40, 12).',
     last_user_message: 'Move the arm to (40, 12)',
   },
+  notification: {
+    ...dockerCommon,
+    hook_event_name: 'notification',
+    notification_level: 'warning',
+    notification_message: 'Rate limited; retrying',
+  },
 };
 
 describe('docker-agent (examples/docker-agent)', () => {
@@ -218,9 +224,9 @@ describe('docker-agent (examples/docker-agent)', () => {
     ]);
   });
 
-  it('agent.yaml: command hooks for turn_end, session_end and stop, each forwarding its own event', () => {
+  it('agent.yaml: command hooks for turn_end, session_end, stop and notification, each forwarding its own event', () => {
     const hooks = dockerAgent.agents.root?.hooks ?? {};
-    expect(Object.keys(hooks).sort()).toEqual(['session_end', 'stop', 'turn_end']);
+    expect(Object.keys(hooks).sort()).toEqual(['notification', 'session_end', 'stop', 'turn_end']);
     for (const [event, list] of Object.entries(hooks)) {
       expect(hookSource(event)).toMatch(/^docker-agent/);
       expect(list).toHaveLength(1);
@@ -259,6 +265,13 @@ describe('docker-agent (examples/docker-agent)', () => {
       { name: 'stop', payload: { session_key: 'da-session-1', session_id: 'da-session-1' } },
     ]);
     expect(cancels('stop', DOCKER_PAYLOADS.stop!)).toBe(false);
+    expect(lifecycle('notification', DOCKER_PAYLOADS.notification!)).toEqual([
+      {
+        name: 'notification',
+        payload: expect.objectContaining({ message: 'Rate limited; retrying', level: 'warning' }),
+      },
+    ]);
+    expect(cancels('notification', DOCKER_PAYLOADS.notification!)).toBe(false);
   });
 });
 
