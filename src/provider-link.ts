@@ -68,16 +68,18 @@ export class ProviderLink {
 
   /** A cancel or timeout notice: best effort, counted. */
   notice(to: string, frame: OutboundProxyFrame): void {
-    const counted = this.send(to, frame).then(
-      () => {
-        this.#stats.notices.sent++;
-      },
-      () => {
-        this.#stats.notices.failed++;
-      },
-    );
+    const counted = this.send(to, frame).then(this.#noticeSent, this.#noticeFailed);
     this.#draining?.push(counted);
   }
+
+  // Made once, not per notice: a stop sends one notice per pending call.
+  readonly #noticeSent = (): void => {
+    this.#stats.notices.sent++;
+  };
+
+  readonly #noticeFailed = (): void => {
+    this.#stats.notices.failed++;
+  };
 
   /** Tells every peer present that the proxy is (back) here. */
   hello(frame: OutboundProxyFrame): void {

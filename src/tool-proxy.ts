@@ -3,8 +3,9 @@
  * at once when the agent loop stops. A facade: the parts are the registry, the provider link, the
  * call runner and the hook bus.
  */
-import PCancelable from 'p-cancelable';
+import PCancelable, { type OnCancelFunction } from 'p-cancelable';
 import { type CallLimits, type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
+import type { PendingCall } from './calls/pending-call.js';
 import {
   cancelledError,
   providerGoneError,
@@ -64,6 +65,8 @@ export class ToolProxy {
   readonly #logger: Logger;
   readonly #limits: CallLimits;
   readonly #inbound: InboundContext;
+  /** The request `call()` is starting, handed to `#startCall` (see there). */
+  #starting: { name: string; args: Record<string, unknown>; options: CallOptions } | undefined;
   #closed = false;
 
   constructor(options: ToolProxyOptions = {}) {
@@ -133,16 +136,29 @@ export class ToolProxy {
     args: Record<string, unknown> = {},
     options: CallOptions = {},
   ): PCancelable<unknown> {
-    return new PCancelable<unknown>((resolve, reject, onCancel) => {
-      onCancel.shouldReject = false;
-      const call = this.#calls.start(name, args, options, { resolve, reject });
-      if (call !== undefined) {
-        onCancel(() =>
-          call.cancel('caller-aborted', cancelledError('caller-aborted', 'cancel() was called')),
-        );
-      }
-    });
+    this.#starting = { name, args, options };
+    return new PCancelable<unknown>(this.#startCall);
   }
+
+  /**
+   * The executor of every call's promise, made once. p-cancelable keeps its executor for the life
+   * of the promise, so a closure per call over `name`, `args` and `options` would hold the caller's
+   * arguments until the call settled; this one takes them from `#starting` instead, which is set just
+   * before PCancelable runs it (synchronously) and cleared at once.
+   */
+  readonly #startCall = (
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    onCancel: OnCancelFunction,
+  ): void => {
+    const starting = this.#starting;
+    this.#starting = undefined;
+    if (starting === undefined) throw new Error('ToolProxy: a call started without its request');
+    onCancel.shouldReject = false;
+    const { name, args, options } = starting;
+    const call = this.#calls.start(name, args, options, { resolve, reject });
+    if (call !== undefined) onCancel(cancelOnRequest(call));
+  };
 
   /**
    * Cancels, at once, the calls of `sessionKey` and the calls made without a session key; with no
@@ -274,6 +290,12 @@ export class ToolProxy {
       timeoutMs: this.#calls.timeoutFor(tool, undefined),
     };
   }
+}
+
+/** `.cancel()` on a call's promise; a closure over the call alone, not over the caller's request. */
+function cancelOnRequest(call: PendingCall): () => void {
+  return () =>
+    call.cancel('caller-aborted', cancelledError('caller-aborted', 'cancel() was called'));
 }
 
 function summary(tool: RegisteredTool): ToolSummary {

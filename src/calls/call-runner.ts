@@ -190,14 +190,22 @@ export class CallRunner {
 
   #notify(call: PendingCall, outcome: CallOutcome, error: ToolProxyError | undefined): void {
     const { link } = this.#deps;
-    const provider = call.spec.tool.provider;
-    const base = { call_id: call.callId, name: call.spec.tool.name };
+    const { callId, tool } = call.spec;
+    // Literals in wire order (no spreads): a stop encodes one of these per pending call.
     if (outcome === 'timeout') {
-      link.notice(provider, { type: 'agent:tool-call-timeout', ...base });
+      link.notice(tool.provider, {
+        type: 'agent:tool-call-timeout',
+        call_id: callId,
+        name: tool.name,
+      });
     } else if (outcome === 'cancelled' || outcome === 'tool-unregistered') {
-      const reason = error?.reason ?? 'caller-aborted';
-      const detail = error?.detail === undefined ? {} : { detail: error.detail };
-      link.notice(provider, { type: 'agent:tool-call-cancelled', ...base, reason, ...detail });
+      link.notice(tool.provider, {
+        type: 'agent:tool-call-cancelled',
+        call_id: callId,
+        name: tool.name,
+        reason: error?.reason ?? 'caller-aborted',
+        detail: error?.detail, // left out of the JSON when undefined
+      });
     }
   }
 }

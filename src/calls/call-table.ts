@@ -19,6 +19,12 @@ export class CallTable {
   readonly #bySession = new Map<SessionSlot, Set<PendingCall>>();
   readonly #byProvider = new Map<string, Set<PendingCall>>();
   readonly #recent = new Map<string, SettledRecord>();
+  /**
+   * The ids in `#recent`, oldest first, as a ring: evicting the oldest is one array read, where
+   * `#recent.keys().next()` would allocate an iterator and step over every hole deletions leave.
+   */
+  readonly #recentOrder: string[] = [];
+  #recentNext = 0;
   readonly #recentLimit: number;
 
   constructor(recentLimit = 1_024) {
@@ -49,11 +55,21 @@ export class CallTable {
     this.#byId.delete(call.callId);
     removeFrom(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call);
     removeFrom(this.#byProvider, call.spec.tool.provider, call);
-    this.#recent.set(call.callId, { provider: call.spec.tool.provider, outcome });
-    if (this.#recent.size > this.#recentLimit) {
-      const oldest = this.#recent.keys().next().value as string;
-      this.#recent.delete(oldest);
+    this.#remember(call.callId, { provider: call.spec.tool.provider, outcome });
+  }
+
+  /** Ids are unique among pending and recent calls, so each id enters the ring once. */
+  #remember(callId: string, record: SettledRecord): void {
+    if (this.#recentLimit <= 0) return;
+    this.#recent.set(callId, record);
+    if (this.#recentOrder.length < this.#recentLimit) {
+      this.#recentOrder.push(callId);
+      return;
     }
+    const oldest = this.#recentOrder[this.#recentNext] as string;
+    this.#recentOrder[this.#recentNext] = callId;
+    this.#recentNext = (this.#recentNext + 1) % this.#recentLimit;
+    this.#recent.delete(oldest);
   }
 
   recentlySettled(callId: string): SettledRecord | undefined {

@@ -9,11 +9,16 @@ export interface RunningCall {
   readonly callId: string;
   readonly name: string;
   readonly controller: AbortController;
+  /** (proxy, call id) as one string, built once. */
+  readonly key: string;
 }
 
 export class RunningCalls {
   readonly #running = new Map<string, RunningCall>();
   readonly #ended = new Set<string>();
+  /** The keys in `#ended`, oldest first, as a ring (no iterator to find the oldest). */
+  readonly #endedOrder: string[] = [];
+  #endedNext = 0;
   readonly #endedLimit: number;
 
   constructor(endedLimit = 1_024) {
@@ -28,20 +33,31 @@ export class RunningCalls {
   begin(proxy: string, callId: string, name: string): RunningCall | undefined {
     const key = keyOf(proxy, callId);
     if (this.#running.has(key) || this.#ended.has(key)) return undefined;
-    const call = { proxy, callId, name, controller: new AbortController() };
+    const call = { proxy, callId, name, controller: new AbortController(), key };
     this.#running.set(key, call);
     return call;
   }
 
   /** Stops tracking a call (idempotent); remembers its id. */
   end(call: RunningCall): void {
-    const key = keyOf(call.proxy, call.callId);
+    const { key } = call;
     if (this.#running.get(key) !== call) return;
     this.#running.delete(key);
+    this.#remember(key);
+  }
+
+  /** A key enters `#ended` only from `#running`, which `begin` never lets an ended key into. */
+  #remember(key: string): void {
+    if (this.#endedLimit <= 0) return;
     this.#ended.add(key);
-    if (this.#ended.size > this.#endedLimit) {
-      this.#ended.delete(this.#ended.values().next().value as string);
+    if (this.#endedOrder.length < this.#endedLimit) {
+      this.#endedOrder.push(key);
+      return;
     }
+    const oldest = this.#endedOrder[this.#endedNext] as string;
+    this.#endedOrder[this.#endedNext] = key;
+    this.#endedNext = (this.#endedNext + 1) % this.#endedLimit;
+    this.#ended.delete(oldest);
   }
 
   /** Aborts a running call with `reason`; returns it, or undefined if it was not running. */

@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import { RE2JS } from 're2js';
+import { describeUnknown } from '../errors.js';
 
 export interface SchemaLimits {
   /** Serialized size of one input schema, in characters. */
@@ -28,7 +29,7 @@ export type ArgumentCheck = { ok: true } | { ok: false; problems: string[] };
 
 export interface CompiledSchema {
   check(args: unknown): ArgumentCheck;
-  /** Frees the compiled validator (Ajv caches compiled schemas by object). */
+  /** Nothing to free now (the validator's private Ajv instance goes with it); kept for callers. */
   dispose(): void;
 }
 
@@ -57,11 +58,19 @@ const re2: RegExpEngine = Object.assign(
 const ajvOptions: Options = {
   strict: false,
   allErrors: true,
-  addUsedSchema: false,
   validateFormats: false,
   logger: false,
   code: { regExp: re2 },
 };
+
+/**
+ * Each schema is compiled by an Ajv instance of its own. Ajv keeps every schema and validate function
+ * it compiles in the instance for good (`removeSchema` frees neither), so a shared instance would grow
+ * with every registration; a private one goes with its validator. It also keeps one provider's `$id`s
+ * out of another's schemas, and resolves `$ref: "#"` (zod's recursive roots). The meta-schema check
+ * runs on one shared instance per dialect, which compiles nothing but the meta-schema.
+ */
+const privateOptions: Options = { ...ajvOptions, validateSchema: false, meta: false };
 
 export class SchemaCompiler {
   readonly #limits: SchemaLimits;
@@ -76,19 +85,34 @@ export class SchemaCompiler {
   compile(schema: Record<string, unknown>): CompiledSchema {
     this.checkShape(schema);
     const { $schema, ...rest } = schema;
-    const ajv = this.#ajvFor($schema);
+    // An async schema's validator returns a promise, always truthy, that rejects on bad arguments.
+    if (rest.$async) throw new SchemaError('input_schema must not be "$async"');
+    const meta = this.#ajvFor($schema);
     let validate: ValidateFunction;
     try {
-      validate = ajv.compile(rest);
+      // The message Ajv gives; a promise (only an async meta-schema makes one) counts as invalid.
+      if (meta.validateSchema(rest) !== true)
+        throw new Error(`schema is invalid: ${meta.errorsText(meta.errors)}`);
+      validate = (
+        meta instanceof Ajv2020 ? new Ajv2020(privateOptions) : new Ajv(privateOptions)
+      ).compile(rest);
     } catch (error) {
-      ajv.removeSchema(rest);
       if (error instanceof SchemaError) throw error;
       throw new SchemaError(`input_schema does not compile: ${(error as Error).message}`);
     }
     return {
-      check: (args) =>
-        validate(args) ? { ok: true } : { ok: false, problems: describe(validate.errors) },
-      dispose: () => ajv.removeSchema(rest),
+      check: (args) => {
+        try {
+          return validate(args) ? { ok: true } : { ok: false, problems: describe(validate.errors) };
+        } catch (error) {
+          // e.g. a recursive schema meeting arguments nested deeper than the stack
+          return {
+            ok: false,
+            problems: [`arguments could not be validated: ${describeUnknown(error)}`],
+          };
+        }
+      },
+      dispose: () => {},
     };
   }
 
