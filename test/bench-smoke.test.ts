@@ -1,0 +1,78 @@
+/**
+ * The bench's scenarios at tiny sizes: each completes and the report is well formed. Correctness
+ * only; timings and heap figures are not asserted (this runs without --expose-gc, beside other
+ * tests).
+ */
+import { expect, it } from 'vitest';
+import { type BenchConfig, runBench } from './bench/bench.js';
+import { formatReport } from './bench/report.js';
+
+const TINY: BenchConfig = {
+  quick: true,
+  runs: 2,
+  b1: { sizes: [1, 25], warmups: 0 },
+  b2: {
+    inProcess: { sequential: 10, concurrent: 20 },
+    loopback: { sequential: 3, concurrent: 6 },
+  },
+  b3: { pending: 40, completed: 100 },
+};
+
+it('runs every scenario at tiny sizes and reports medians, ratios and targets', async () => {
+  const report = await runBench(TINY);
+
+  const ids = report.metrics.map((metric) => metric.id);
+  expect(ids).toEqual(
+    expect.arrayContaining([
+      'B1.toolproxy.rejected.1',
+      'B1.toolproxy.notices.25',
+      'B1.mcp-sdk.rejected.25',
+      'B2.toolproxy.seq-rate.10',
+      'B2.mcp-sdk.c64-p99.20',
+      'B2.floor.c64-rate.20',
+      'B2.toolproxy-ws.seq-p50.3',
+      'B2.mcp-sdk-http.c64-rate.6',
+      'B3.toolproxy.pending-heap.40',
+      'B3.toolproxy.retained-heap.100',
+    ]),
+  );
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const { id, summary, n } of report.metrics) {
+    expect(summary.samples, id).toHaveLength(TINY.runs);
+    expect(summary.samples.every(Number.isFinite), id).toBe(true);
+    expect(summary.min, id).toBeLessThanOrEqual(summary.median);
+    expect(summary.median, id).toBeLessThanOrEqual(summary.max);
+    expect(n, id).toBeGreaterThan(0);
+  }
+  for (const metric of report.metrics.filter((m) => m.unit !== 'KiB' && m.unit !== 'B/call'))
+    expect(metric.summary.min, metric.id).toBeGreaterThan(0);
+
+  expect(report.ratios.map((ratio) => ratio.id)).toEqual(
+    expect.arrayContaining([
+      'B1.vs-mcp.25',
+      'B2.vs-mcp.seq',
+      'B2.vs-floor.c64',
+      'B2.ws-vs-http.c64',
+    ]),
+  );
+  for (const ratio of report.ratios) expect(ratio.value, ratio.id).toBeGreaterThan(0);
+  expect(report.targets.map((target) => target.id)).toEqual([
+    'B1.rejected',
+    'B1.notices',
+    'B1.vs-mcp',
+    'B2.vs-mcp.seq',
+    'B2.vs-mcp.c64',
+    'B2.vs-floor.seq',
+    'B2.vs-floor.c64',
+    'B3.pending',
+    'B3.retained',
+  ]);
+  for (const target of report.targets) expect(typeof target.pass).toBe('boolean');
+
+  expect(report.meta).toMatchObject({ quick: true, runs: 2, node: process.version });
+  expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  const text = formatReport(report);
+  for (const heading of ['B1 cancel fan-out', 'B2 call overhead', 'B3 memory', 'Ratios', 'Targets'])
+    expect(text).toContain(heading);
+  expect(text).toMatch(/^ {2}(PASS|FAIL) {2}B1 N=25/m);
+}, 60_000);
