@@ -300,7 +300,7 @@ describe('schema bombs get a clear answer', () => {
   // one argument, so a schema far under every cap (a few hundred nodes) can keep the proxy's event
   // loop busy for hours on the first call. Refusing it needs a bound on the expanded size of the
   // schema (local `$ref`s followed), which the caps do not give.
-  it.fails('a schema whose validation work doubles with every $ref level is refused', async () => {
+  it('a schema whose validation work doubles with every $ref level is refused', async () => {
     const reply = await registered(write(refFanOut(40)));
     expect(reply).toMatchObject({ success: false, reason: 'schema-invalid' });
   });

@@ -149,6 +149,59 @@ export class SchemaCompiler {
     if (chars > maxSchemaChars) {
       throw new SchemaError(`input_schema is ${chars} chars; the limit is ${maxSchemaChars}`);
     }
+    const limit = maxSchemaNodes * EXPANSION_FACTOR;
+    if (expandedNodes(schema, limit) > limit) {
+      throw new SchemaError(
+        `input_schema expands to more than ${limit} nodes through its $refs (validation work would explode)`,
+      );
+    }
+  }
+}
+
+/** How much bigger than its node cap a schema may get with its local `$ref`s expanded. */
+const EXPANSION_FACTOR = 10;
+
+/**
+ * Nodes the schema would have with its local `$ref`s expanded, counted with memoisation and stopped
+ * past `limit`. A chain of definitions that each reference the previous one twice doubles the
+ * validation work per level while staying tiny on the wire. A reference cycle counts once: recursion
+ * is bounded by the arguments, which are bounded by the frame size.
+ */
+function expandedNodes(root: Record<string, unknown>, limit: number): number {
+  const memo = new Map<object, number>();
+  const resolve = (ref: string): unknown => {
+    if (!ref.startsWith('#')) return undefined;
+    let node: unknown = root;
+    for (const part of ref
+      .slice(1)
+      .split('/')
+      .filter((p) => p !== '')) {
+      const key = decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~');
+      if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
+      node = (node as Record<string, unknown>)[key];
+    }
+    return node;
+  };
+  const count = (value: unknown): number => {
+    if (typeof value !== 'object' || value === null) return 1;
+    const known = memo.get(value);
+    if (known !== undefined) return known;
+    memo.set(value, 1);
+    let total = 1;
+    for (const [key, child] of Object.entries(value)) {
+      total += count(child);
+      if (key === '$ref' && typeof child === 'string') total += count(resolve(child));
+      if (total > limit) break;
+    }
+    memo.set(value, total);
+    return total;
+  };
+  try {
+    return count(root);
+  } catch (error) {
+    // A reference chain deep enough to exhaust the stack is refused like any oversized schema.
+    if (error instanceof RangeError) return Number.POSITIVE_INFINITY;
+    throw error;
   }
 }
 
