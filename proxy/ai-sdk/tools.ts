@@ -11,14 +11,13 @@
  */
 import { dynamicTool, type JSONSchema7, jsonSchema, type ToolSet } from 'ai';
 import {
-  describeUnknown,
-  ErrorCode,
   type ExposedTool,
   isToolProxyError,
   type ToolProxy,
   ToolProxyError,
 } from '../../src/index.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
+import { argumentsOf } from '../tool-arguments.js';
 
 export interface AiSdkToolsOptions {
   /**
@@ -115,16 +114,4 @@ function objectSchema(tool: ExposedTool): JSONSchema7 {
 
 function isObjectSchema(value: unknown): value is JSONSchema7 {
   return typeof value === 'object' && value !== null && 'type' in value && value.type === 'object';
-}
-
-/** The model's input, which the SDK has parsed as JSON but not checked. */
-function argumentsOf(tool: string, input: unknown): Record<string, unknown> {
-  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    return Object.fromEntries(Object.entries(input));
-  }
-  throw new ToolProxyError(
-    ErrorCode.InvalidArguments,
-    `Invalid arguments for tool "${tool}": expected a JSON object, got ${describeUnknown(input)}. The tool was not called; fix the arguments to match its input schema and call it again.`,
-    { tool },
-  );
 }

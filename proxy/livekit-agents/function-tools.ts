@@ -9,15 +9,9 @@
  * with nothing sent to the provider.
  */
 import { llm } from '@livekit/agents';
-import {
-  describeUnknown,
-  ErrorCode,
-  type ExposedTool,
-  isToolProxyError,
-  type ToolProxy,
-  ToolProxyError,
-} from '../../src/index.js';
+import { type ExposedTool, isToolProxyError, type ToolProxy } from '../../src/index.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
+import { argumentsOf } from '../tool-arguments.js';
 
 /** The session key of each call: fixed, or read when the call starts (undefined: no key). */
 export type SessionKeyOption = string | (() => string | undefined);
@@ -100,16 +94,4 @@ function objectSchema(tool: ExposedTool): JsonSchemaParameters {
 
 function isObjectSchema(value: unknown): value is JsonSchemaParameters {
   return typeof value === 'object' && value !== null && 'type' in value && value.type === 'object';
-}
-
-/** The LLM's arguments, which @livekit/agents has parsed as JSON but not checked. */
-function argumentsOf(tool: string, args: unknown): Record<string, unknown> {
-  if (typeof args === 'object' && args !== null && !Array.isArray(args)) {
-    return Object.fromEntries(Object.entries(args));
-  }
-  throw new ToolProxyError(
-    ErrorCode.InvalidArguments,
-    `Invalid arguments for tool "${tool}": expected a JSON object, got ${describeUnknown(args)}. The tool was not called; fix the arguments to match its input schema and call it again.`,
-    { tool },
-  );
 }
