@@ -90,6 +90,9 @@ export class InMemoryRoom {
   }
 }
 
+/** Settled promises are immutable, so every successful send can return the same one. */
+const HANDED_OVER = Promise.resolve();
+
 export class InMemoryChannel implements ToolChannel {
   readonly info: PeerInfo;
   readonly #room: InMemoryRoom;
@@ -129,7 +132,7 @@ export class InMemoryChannel implements ToolChannel {
     if (this.#state !== 'open') return Promise.reject(new Error('channel is not open'));
     try {
       this.#room.deliver(this, to, text);
-      return Promise.resolve();
+      return HANDED_OVER;
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -153,12 +156,24 @@ export class InMemoryChannel implements ToolChannel {
     this.#leave(error);
   }
 
-  /** @internal Runs `event` a microtask later, unless the channel closed meanwhile. */
+  /** @internal Runs `event` a microtask later (in order), unless the channel closed meanwhile. */
   enqueue(event: (handlers: ChannelHandlers) => void): void {
-    queueMicrotask(() => {
-      if (this.#state === 'open' && this.#handlers !== undefined) event(this.#handlers);
-    });
+    this.#queue.push(event);
+    if (this.#queue.length === 1) queueMicrotask(this.#drain);
   }
+
+  /**
+   * Events waiting for the next microtask, delivered in order in one job: a burst (a stop's
+   * thousands of notices) costs one microtask, not one each (Node wraps each in an AsyncResource).
+   */
+  #queue: Array<(handlers: ChannelHandlers) => void> = [];
+  readonly #drain = (): void => {
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const event of queue) {
+      if (this.#state === 'open' && this.#handlers !== undefined) event(this.#handlers);
+    }
+  };
 
   #leave(error: Error | undefined): void {
     if (this.#state === 'closed') return;

@@ -48,17 +48,7 @@ export class ProviderLink {
 
   /** Encodes and hands a frame to the channel; a failure is logged and becomes a rejection. */
   send(to: string, frame: OutboundProxyFrame): Promise<void> {
-    const channel = this.#channel;
-    if (channel === undefined) return Promise.reject(new Error('not connected'));
-    const failed = (error: unknown): Promise<never> => {
-      this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed');
-      return Promise.reject(error instanceof Error ? error : new Error(describeUnknown(error)));
-    };
-    try {
-      return Promise.resolve(channel.send(to, encodeFrame(frame))).catch(failed);
-    } catch (error) {
-      return failed(error);
-    }
+    return this.#handOver(to, frame.type, encodeFrame(frame)) ?? Promise.resolve();
   }
 
   /** Sends and forgets (the failure is already logged). */
@@ -66,20 +56,55 @@ export class ProviderLink {
     this.send(to, frame).catch(() => {});
   }
 
-  /** A cancel or timeout notice: best effort, counted. */
-  notice(to: string, frame: OutboundProxyFrame): void {
-    const counted = this.send(to, frame).then(this.#noticeSent, this.#noticeFailed);
+  /**
+   * A cancel or timeout notice, already encoded: best effort, counted. A stop sends one per pending
+   * call, so this costs one promise per notice at most, none when the channel hands over at once.
+   */
+  notice(to: string, type: OutboundProxyFrame['type'], text: string): void {
+    const channel = this.#channel;
+    let handed: Promise<void> | void;
+    try {
+      if (channel === undefined) throw new Error('not connected');
+      handed = channel.send(to, text);
+    } catch (error) {
+      this.#noticeFailed(to, type, error);
+      return;
+    }
+    if (handed === undefined) {
+      this.#stats.notices.sent++;
+      return;
+    }
+    const counted = handed.then(this.#noticeSent, (error: unknown) => {
+      this.#noticeFailed(to, type, error);
+    });
     this.#draining?.push(counted);
   }
 
-  // Made once, not per notice: a stop sends one notice per pending call.
+  // Made once, not per notice.
   readonly #noticeSent = (): void => {
     this.#stats.notices.sent++;
   };
 
-  readonly #noticeFailed = (): void => {
+  #noticeFailed(to: string, type: string, error: unknown): void {
     this.#stats.notices.failed++;
-  };
+    this.#logger.warn({ to, type, error: describeUnknown(error) }, 'send failed');
+  }
+
+  /** Hands `text` to the channel: undefined when it took it synchronously. */
+  #handOver(to: string, type: string, text: string): Promise<void> | undefined {
+    const failed = (error: unknown): Promise<never> => {
+      this.#logger.warn({ to, type, error: describeUnknown(error) }, 'send failed');
+      return Promise.reject(error instanceof Error ? error : new Error(describeUnknown(error)));
+    };
+    const channel = this.#channel;
+    if (channel === undefined) return failed(new Error('not connected'));
+    try {
+      const handed = channel.send(to, text);
+      return handed === undefined ? undefined : handed.catch(failed);
+    } catch (error) {
+      return failed(error);
+    }
+  }
 
   /** Tells every peer present that the proxy is (back) here. */
   hello(frame: OutboundProxyFrame): void {

@@ -7,6 +7,7 @@ import { type CancelReason, ErrorCode, ToolProxyError } from '../errors.js';
 import type { HookBus } from '../hooks/bus.js';
 import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
 import type { ProviderLink } from '../provider-link.js';
+import { cancelNoticeTail, encodeCancelNotice, encodeTimeoutNotice } from '../protocol/notices.js';
 import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
 import type { ProxyStats } from '../stats.js';
 import type { Timers } from '../timers.js';
@@ -57,6 +58,8 @@ export class CallRunner {
   readonly #signals = new AbortFanIn();
   readonly #deps: CallRunnerDeps;
   #closed = false;
+  #tailOf: ToolProxyError | undefined;
+  #tail: string | undefined;
 
   constructor(deps: CallRunnerDeps) {
     this.#deps = deps;
@@ -125,10 +128,10 @@ export class CallRunner {
     return limits.defaultMs;
   }
 
-  /** Cancels a session's calls (see CallTable.forSession); one error shared by all. */
+  /** Cancels a session's calls (see CallTable.takeSession); one error shared by all. */
   cancelSession(sessionKey: string | undefined, reason: CancelReason, detail?: string): number {
     return this.failAll(
-      this.table.forSession(sessionKey),
+      this.table.takeSession(sessionKey),
       'cancelled',
       cancelledError(reason, detail),
     );
@@ -191,22 +194,25 @@ export class CallRunner {
   #notify(call: PendingCall, outcome: CallOutcome, error: ToolProxyError | undefined): void {
     const { link } = this.#deps;
     const { callId, tool } = call.spec;
-    // Literals in wire order (no spreads): a stop encodes one of these per pending call.
     if (outcome === 'timeout') {
-      link.notice(tool.provider, {
-        type: 'agent:tool-call-timeout',
-        call_id: callId,
-        name: tool.name,
-      });
+      link.notice(tool.provider, 'agent:tool-call-timeout', encodeTimeoutNotice(callId, tool.name));
     } else if (outcome === 'cancelled' || outcome === 'tool-unregistered') {
-      link.notice(tool.provider, {
-        type: 'agent:tool-call-cancelled',
-        call_id: callId,
-        name: tool.name,
-        reason: error?.reason ?? 'caller-aborted',
-        detail: error?.detail, // left out of the JSON when undefined
-      });
+      const tail = this.#cancelTail(error);
+      link.notice(
+        tool.provider,
+        'agent:tool-call-cancelled',
+        encodeCancelNotice(callId, tool.name, tail),
+      );
     }
+  }
+
+  /** A stop shares one error among its calls, so one cached tail serves the whole fan-out. */
+  #cancelTail(error: ToolProxyError | undefined): string {
+    if (error !== this.#tailOf || this.#tail === undefined) {
+      this.#tailOf = error;
+      this.#tail = cancelNoticeTail(error?.reason ?? 'caller-aborted', error?.detail);
+    }
+    return this.#tail;
   }
 }
 

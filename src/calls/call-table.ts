@@ -53,7 +53,7 @@ export class CallTable {
   remove(call: PendingCall, outcome: CallOutcome): void {
     if (this.#byId.get(call.callId) !== call) return;
     this.#byId.delete(call.callId);
-    removeFrom(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call);
+    removeFrom(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call, NO_SESSION);
     removeFrom(this.#byProvider, call.spec.tool.provider, call);
     this.#remember(call.callId, { provider: call.spec.tool.provider, outcome });
   }
@@ -77,12 +77,20 @@ export class CallTable {
   }
 
   /**
-   * Calls a session-scoped stop applies to: the session's own calls and every call made without a
-   * session key. With no key, every call.
+   * Takes out the calls a session-scoped stop applies to: the session's own calls and every call
+   * made without a session key; with no key, every call. The caller must settle every one of them
+   * at once: their session index is dropped whole here rather than call by call.
    */
-  forSession(sessionKey: string | undefined): PendingCall[] {
-    if (sessionKey === undefined) return [...this.#byId.values()];
-    return [...(this.#bySession.get(sessionKey) ?? []), ...(this.#bySession.get(NO_SESSION) ?? [])];
+  takeSession(sessionKey: string | undefined): PendingCall[] {
+    if (sessionKey === undefined) {
+      this.#bySession.clear();
+      return [...this.#byId.values()];
+    }
+    const own = this.#bySession.get(sessionKey);
+    const keyless = this.#bySession.get(NO_SESSION);
+    this.#bySession.delete(sessionKey);
+    this.#bySession.delete(NO_SESSION);
+    return [...(own ?? []), ...(keyless ?? [])];
   }
 
   forProvider(provider: string): PendingCall[] {
@@ -103,9 +111,13 @@ function addTo<K>(index: Map<K, Set<PendingCall>>, key: K, call: PendingCall): v
   set.add(call);
 }
 
-function removeFrom<K>(index: Map<K, Set<PendingCall>>, key: K, call: PendingCall): void {
+/**
+ * Empty sets go, so session keys and providers that come and go leave nothing behind; `keep` is the
+ * one slot that stays (calls without a session key), so back-to-back calls do not re-create it.
+ */
+function removeFrom<K>(index: Map<K, Set<PendingCall>>, key: K, call: PendingCall, keep?: K): void {
   const set = index.get(key);
   if (set === undefined) return;
   set.delete(call);
-  if (set.size === 0) index.delete(key);
+  if (set.size === 0 && key !== keep) index.delete(key);
 }

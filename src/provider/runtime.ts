@@ -190,7 +190,7 @@ export class ToolProvider {
     void this.#execute(tool, call, frame.arguments).then((answer) => {
       this.#running.end(call);
       // The proxy gave up on an aborted call: it wants nothing more for it.
-      if (!call.controller.signal.aborted) this.#answer(call, answer);
+      if (!call.aborted) this.#answer(call, answer);
     });
   }
 
@@ -204,7 +204,7 @@ export class ToolProvider {
     }
     if (!parsed.success)
       return { error: `invalid arguments: ${formatIssues(parsed.error.issues)}` };
-    if (call.controller.signal.aborted) return { error: 'cancelled before it started' };
+    if (call.aborted) return { error: 'cancelled before it started' };
     const { proxy, callId, name } = call;
     this.events.emit('call:started', { proxy, callId, name });
     const answer = await this.#run(tool, parsed.data, this.#context(call));
@@ -213,13 +213,14 @@ export class ToolProvider {
   }
 
   #context(call: RunningCall): ToolContext {
-    const { signal } = call.controller;
     return {
-      signal,
+      get signal() {
+        return call.signal;
+      },
       callId: call.callId,
       caller: call.proxy,
       progress: (progress, total, message) => {
-        if (signal.aborted) return;
+        if (call.aborted) return;
         this.#send(call.proxy, {
           type: 'client:tool-progress',
           call_id: call.callId,
