@@ -531,6 +531,22 @@ describe('ToolProvider: cancellation', () => {
     expect(peer.frames()).toEqual([]);
   });
 
+  it('a signal first read after the cancel is already aborted, with the reason', async () => {
+    const { tool, runs } = controlledTool();
+    const { peer } = await setup([tool]);
+    peer.clear();
+
+    await peer.call(PROVIDER, 'c1', 'slow');
+    await flush();
+    await peer.cancel(PROVIDER, 'c1', 'agent-loop-stopped', 'Stop requested');
+    await flush();
+
+    const { signal } = nth(runs, 0).ctx; // the first read of this call's signal
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toMatchObject({ code: 'CANCELLED', reason: 'agent-loop-stopped' });
+    expect(nth(runs, 0).ctx.signal).toBe(signal); // one signal per call, however often it is read
+  });
+
   it('sends nothing when the handler rejects with the abort reason', async () => {
     const { tool, signals } = abortableTool();
     const { peer } = await setup([tool]);
