@@ -1,5 +1,5 @@
 /** Hook ingress: agents' hooks in (HTTP, or the `hook` command), lifecycle events out. */
-export { bearerMatches } from './auth.js';
+export { bearerMatches } from '../bearer.js';
 export { type ForwardHookOptions, forwardHook } from './forward.js';
 export {
   type HookAccepted,

@@ -18,7 +18,7 @@ import {
   silentLogger,
   type ToolProxy,
 } from '../../src/index.js';
-import { bearerMatches } from './auth.js';
+import { bearerMatches } from '../bearer.js';
 import { isKnownHookEvent, mapAgentHook, unknownEventReason } from './mapping.js';
 import { readLimited } from './read-limited.js';
 import type { MappedEvent } from './routes.js';

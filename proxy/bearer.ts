@@ -1,4 +1,4 @@
-/** The shared secret of hook ingress: `Authorization: Bearer <secret>`, compared in constant time. */
+/** The shared secret of serve's HTTP routes (hooks, MCP): `Authorization: Bearer <secret>`, compared in constant time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
