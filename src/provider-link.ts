@@ -48,7 +48,7 @@ export class ProviderLink {
 
   /** Encodes and hands a frame to the channel; a failure is logged and becomes a rejection. */
   send(to: string, frame: OutboundProxyFrame): Promise<void> {
-    return this.#handOver(to, frame.type, encodeFrame(frame)) ?? Promise.resolve();
+    return this.#handOver(to, frame) ?? Promise.resolve();
   }
 
   /** Sends and forgets (the failure is already logged). */
@@ -90,16 +90,20 @@ export class ProviderLink {
     this.#logger.warn({ to, type, error: describeUnknown(error) }, 'send failed');
   }
 
-  /** Hands `text` to the channel: undefined when it took it synchronously. */
-  #handOver(to: string, type: string, text: string): Promise<void> | undefined {
+  /**
+   * Encodes `frame` and hands it to the channel: undefined when the channel took it synchronously.
+   * Encoding is inside the guard: arguments nested past what JSON.stringify can recurse through
+   * throw a RangeError, which must become this call's SEND_FAILED, not escape into the caller.
+   */
+  #handOver(to: string, frame: OutboundProxyFrame): Promise<void> | undefined {
     const failed = (error: unknown): Promise<never> => {
-      this.#logger.warn({ to, type, error: describeUnknown(error) }, 'send failed');
+      this.#logger.warn({ to, type: frame.type, error: describeUnknown(error) }, 'send failed');
       return Promise.reject(error instanceof Error ? error : new Error(describeUnknown(error)));
     };
     const channel = this.#channel;
     if (channel === undefined) return failed(new Error('not connected'));
     try {
-      const handed = channel.send(to, text);
+      const handed = channel.send(to, encodeFrame(frame));
       return handed === undefined ? undefined : handed.catch(failed);
     } catch (error) {
       return failed(error);

@@ -7,16 +7,18 @@ import type { CallTable } from './calls/call-table.js';
 import { invalidResultError, remoteError } from './calls/messages.js';
 import type { PendingCall, ProgressUpdate } from './calls/pending-call.js';
 import type { PeerInfo } from './channel.js';
+import { refuseMalformedRegistration, register, registerBatch } from './inbound-registration.js';
+import { frameRateDetail, resultTooLargeError } from './limits/messages.js';
+import { mayBeOwnResult } from './limits/own-result.js';
+import type { ProviderLimits } from './limits/provider-limits.js';
 import type { Logger } from './logger.js';
-import { type DecodeResult, decodeFrame, formatIssues } from './protocol/codec.js';
+import { type DecodeResult, decodeFrame } from './protocol/codec.js';
 import {
   type OutboundProxyFrame,
   type ProviderFrame,
   ProviderFrameSchemas,
-  type ToolRegistration,
-  ToolRegistrationSchema,
 } from './protocol/frames.js';
-import type { RegistrationFailure, ToolRegistry } from './registry/registry.js';
+import type { ToolRegistry } from './registry/registry.js';
 import type { ProxyStats } from './stats.js';
 
 export interface InboundContext {
@@ -25,6 +27,7 @@ export interface InboundContext {
   readonly stats: ProxyStats;
   readonly logger: Logger;
   readonly maxFrameChars: number;
+  readonly limits: ProviderLimits;
   /** Best-effort send; failures are logged by the proxy. */
   reply(to: string, frame: OutboundProxyFrame): void;
   progressed(call: PendingCall, update: ProgressUpdate): void;
@@ -32,19 +35,16 @@ export interface InboundContext {
 
 type Frame<T extends ProviderFrame['type']> = Extract<ProviderFrame, { type: T }>;
 
-const FIELD_REASONS: Record<string, RegistrationFailure> = {
-  name: 'name-invalid',
-  input_schema: 'schema-invalid',
-  description: 'description-invalid',
-  metadata: 'metadata-invalid',
-};
-
 export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: string): void {
   ctx.stats.frames.received++;
   if (from.identity === '') {
     // hermes-livekit ignores frames from an empty identity too: there is no one to answer or trust.
     ctx.stats.frames.malformed++;
     ctx.logger.warn({}, 'frame from a participant with no identity: dropped');
+    return;
+  }
+  if (!ctx.limits.take('frames', from.identity)) {
+    handleOverBudget(ctx, from.identity, text);
     return;
   }
   const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
@@ -64,7 +64,8 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
       unregister(ctx, from.identity, frame);
       return;
     case 'client:tool-result':
-      result(ctx, from.identity, frame);
+      // Results settle calls the agent made: they are not charged to the provider's budget.
+      if (result(ctx, from.identity, frame, text.length)) ctx.limits.refundFrame(from.identity);
       return;
     case 'client:tool-progress':
       progress(ctx, from.identity, frame);
@@ -72,60 +73,40 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
   }
 }
 
-function register(ctx: InboundContext, from: PeerInfo, registration: ToolRegistration): void {
-  const provider = from.identity;
-  const outcome = ctx.registry.register(from, registration);
-  const name = registration.name;
-  if (outcome.ok) {
-    const renamed =
-      outcome.tool.exposedName === name ? {} : { exposed_name: outcome.tool.exposedName };
-    ctx.reply(provider, { type: 'agent:tool-registered', name, success: true, ...renamed });
-    return;
+/**
+ * Over its frame budget, a provider's frames are dropped, except a result for one of its own
+ * pending calls: each call settles once, so those are bounded by the calls the agent sent it.
+ * Only a frame whose text names such a call is parsed, and then only a result is taken from it.
+ */
+function handleOverBudget(ctx: InboundContext, sender: string, text: string): void {
+  if (mayBeOwnResult(ctx.calls, sender, text, ctx.maxFrameChars)) {
+    const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
+    if (decoded.ok && decoded.frame.type === 'client:tool-result') {
+      result(ctx, sender, decoded.frame, text.length);
+      return;
+    }
+    if (!decoded.ok && (decoded.type === 'client:tool-result' || decoded.problem === 'too-large')) {
+      handleUndecodable(ctx, sender, decoded, text);
+      return;
+    }
   }
-  ctx.logger.info(
-    { provider, tool: name, reason: outcome.reason, detail: outcome.detail },
-    'registration refused',
+  ctx.stats.frames.rateLimited++;
+  const { report, retryAfterMs } = ctx.limits.refused('frames', sender);
+  const limit = ctx.limits.limits.frames;
+  if (report === undefined || limit === undefined) return;
+  ctx.logger.warn(
+    { provider: sender, dropped: report, perSecond: limit.perSecond, burst: limit.burst },
+    'provider over its frame budget: frames dropped',
   );
-  ctx.reply(provider, {
-    type: 'agent:tool-registered',
-    name,
-    success: false,
-    reason: outcome.reason,
-    detail: outcome.detail,
+  ctx.reply(sender, {
+    type: 'agent:rate-limited',
+    limit: 'frames',
+    per_second: limit.perSecond,
+    burst: limit.burst,
+    dropped: report,
+    retry_after_ms: retryAfterMs,
+    detail: frameRateDetail(limit, retryAfterMs),
   });
-}
-
-function registerBatch(
-  ctx: InboundContext,
-  from: PeerInfo,
-  frame: Frame<'client:tool-register-batch'>,
-): void {
-  const provider = from.identity;
-  const items = frame.tools.map((item) => ({
-    item,
-    parsed: ToolRegistrationSchema.safeParse(item),
-  }));
-  if (frame.replace) {
-    // Unlisted tools go first, so the new set does not count against the cap next to the old one.
-    const listed = new Set(items.map(({ item }) => nameOf(item)));
-    for (const name of ctx.registry.namesOf(provider)) {
-      if (!listed.has(name)) ctx.registry.unregister(provider, name);
-    }
-  }
-  for (const { item, parsed } of items) {
-    if (parsed.success) {
-      register(ctx, from, parsed.data);
-    } else {
-      const raw =
-        typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
-      const field = String(parsed.error.issues[0]?.path[0] ?? '');
-      refuseMalformedRegistration(ctx, provider, raw, field, formatIssues(parsed.error.issues));
-    }
-  }
-}
-
-function nameOf(item: unknown): unknown {
-  return typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined;
 }
 
 function unregister(
@@ -142,14 +123,24 @@ function unregister(
   });
 }
 
-function result(ctx: InboundContext, sender: string, frame: Frame<'client:tool-result'>): void {
+/** Settles the call the result is for, if the sender is its addressee; true if it did. */
+function result(
+  ctx: InboundContext,
+  sender: string,
+  frame: Frame<'client:tool-result'>,
+  size: number,
+): boolean {
   const call = addressedCall(ctx, sender, frame.call_id, 'result');
-  if (call === undefined) return;
+  if (call === undefined) return false;
+  if (size > ctx.limits.limits.maxResultChars) {
+    failTooLarge(ctx, call, size);
+    return true;
+  }
   ctx.stats.results.accepted++;
   const error = frame.error;
   if (error === undefined || error === null) {
     call.succeed(frame.result ?? null);
-    return;
+    return true;
   }
   const tool = call.spec.tool.exposedName;
   if (typeof error === 'string') call.fail('remote-error', remoteError(tool, call.callId, error));
@@ -158,6 +149,15 @@ function result(ctx: InboundContext, sender: string, frame: Frame<'client:tool-r
       'remote-error',
       remoteError(tool, call.callId, error.message, error.code, error.data),
     );
+  return true;
+}
+
+function failTooLarge(ctx: InboundContext, call: PendingCall, size: number): void {
+  ctx.stats.results.tooLarge++;
+  const limit = ctx.limits.limits.maxResultChars;
+  ctx.logger.info({ callId: call.callId, size, limit }, 'result over the size limit: call failed');
+  const error = resultTooLargeError(call.spec.tool.exposedName, call.callId, size, limit);
+  call.fail('invalid-result', error);
 }
 
 function progress(ctx: InboundContext, sender: string, frame: Frame<'client:tool-progress'>): void {
@@ -231,7 +231,8 @@ function handleUndecodable(
   if (decoded.type === 'client:tool-register') {
     refuseMalformedRegistration(ctx, sender, raw, decoded.field ?? '', decoded.error);
   } else if (decoded.type === 'client:tool-result' || decoded.problem === 'too-large') {
-    failMalformedResult(ctx, sender, raw, decoded.error);
+    const oversize = decoded.problem === 'too-large' ? text.length : undefined;
+    failMalformedResult(ctx, sender, raw, decoded.error, oversize);
   }
 }
 
@@ -246,32 +247,18 @@ function oversizeResultHead(text: string): Record<string, unknown> | undefined {
   return callId === undefined ? undefined : { call_id: callId };
 }
 
-function refuseMalformedRegistration(
-  ctx: InboundContext,
-  provider: string,
-  raw: Record<string, unknown>,
-  field: string,
-  error: string,
-): void {
-  const name = typeof raw.name === 'string' ? raw.name.slice(0, 256) : '';
-  ctx.reply(provider, {
-    type: 'agent:tool-registered',
-    name,
-    success: false,
-    reason: FIELD_REASONS[field] ?? 'register-failed',
-    detail: error,
-  });
-}
-
 /** A malformed result from the right provider still ends its call, rather than leaving it to time out. */
 function failMalformedResult(
   ctx: InboundContext,
   sender: string,
   raw: Record<string, unknown>,
   error: string,
+  oversize: number | undefined,
 ): void {
   if (typeof raw.call_id !== 'string') return;
   const call = ctx.calls.get(raw.call_id);
   if (call === undefined || call.spec.tool.provider !== sender) return;
-  call.fail('invalid-result', invalidResultError(call.spec.tool.exposedName, call.callId, error));
+  if (oversize !== undefined) failTooLarge(ctx, call, oversize);
+  else
+    call.fail('invalid-result', invalidResultError(call.spec.tool.exposedName, call.callId, error));
 }

@@ -2,8 +2,25 @@
 import type { CallOutcome } from './hooks/events.js';
 
 export interface ProxyStats {
-  frames: { received: number; unknownType: number; malformed: number; tooLarge: number };
-  results: { accepted: number; late: number; duplicate: number; unknown: number; spoofed: number };
+  /** `rateLimited`: dropped because the sender was over its frame budget (PROTOCOL.md section 13). */
+  frames: {
+    received: number;
+    unknownType: number;
+    malformed: number;
+    tooLarge: number;
+    rateLimited: number;
+  };
+  /** `tooLarge`: results over `maxResultChars` (or the frame cap) that failed their call. */
+  results: {
+    accepted: number;
+    late: number;
+    duplicate: number;
+    unknown: number;
+    spoofed: number;
+    tooLarge: number;
+  };
+  /** `rateLimited`: registrations refused because the provider was over its registration budget. */
+  registrations: { rateLimited: number };
   progress: { accepted: number; dropped: number };
   calls: { started: number; rejectedBeforeSend: number; settled: Record<CallOutcome, number> };
   notices: { sent: number; failed: number };
@@ -11,8 +28,9 @@ export interface ProxyStats {
 
 export function emptyStats(): ProxyStats {
   return {
-    frames: { received: 0, unknownType: 0, malformed: 0, tooLarge: 0 },
-    results: { accepted: 0, late: 0, duplicate: 0, unknown: 0, spoofed: 0 },
+    frames: { received: 0, unknownType: 0, malformed: 0, tooLarge: 0, rateLimited: 0 },
+    results: { accepted: 0, late: 0, duplicate: 0, unknown: 0, spoofed: 0, tooLarge: 0 },
+    registrations: { rateLimited: 0 },
     progress: { accepted: 0, dropped: 0 },
     calls: {
       started: 0,

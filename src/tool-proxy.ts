@@ -16,12 +16,15 @@ import type { ToolChannel } from './channel.js';
 import type { CancelReason } from './errors.js';
 import { HookBus } from './hooks/bus.js';
 import type { HookEvents, ToolSummary } from './hooks/events.js';
+import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
+import { ProviderLimits } from './limits/provider-limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { DEFAULT_MAX_FRAME_CHARS } from './protocol/codec.js';
 import { PROTOCOL_VERSION } from './protocol/frames.js';
 import { ProviderLink } from './provider-link.js';
 import { handleProviderFrame, type InboundContext } from './proxy-inbound.js';
 import {
+  DEFAULT_MAX_TOOLS_PER_PROVIDER,
   type RegisteredTool,
   type RegistryChange,
   type RegistryOptions,
@@ -32,7 +35,7 @@ import { systemTimers, type Timers } from './timers.js';
 
 export type { CallOptions } from './calls/call-runner.js';
 
-export interface ToolProxyOptions extends Omit<RegistryOptions, 'onChange'> {
+export interface ToolProxyOptions extends Omit<RegistryOptions, 'onChange'>, LimitOptions {
   /** Deadline of a call when neither the caller nor the tool says otherwise. Default 30,000 ms. */
   defaultTimeoutMs?: number;
   /** Upper bound on a provider-declared per-tool deadline. Default 120,000 ms. */
@@ -65,6 +68,7 @@ export class ToolProxy {
   readonly #logger: Logger;
   readonly #limits: CallLimits;
   readonly #inbound: InboundContext;
+  readonly #providerLimits: ProviderLimits;
   /** The request `call()` is starting, handed to `#startCall` (see there). */
   #starting: { name: string; args: Record<string, unknown>; options: CallOptions } | undefined;
   #closed = false;
@@ -92,12 +96,19 @@ export class ToolProxy {
       timers: this.#timers,
       limits: this.#limits,
     });
+    const maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
+    const maxToolsPerProvider = options.maxToolsPerProvider ?? DEFAULT_MAX_TOOLS_PER_PROVIDER;
+    this.#providerLimits = new ProviderLimits(
+      resolveLimits(options, { maxFrameChars, maxToolsPerProvider }),
+      () => this.#timers.now(),
+    );
     this.#inbound = {
       registry: this.#registry,
       calls: this.#calls.table,
       stats: this.#stats,
       logger: this.#logger,
-      maxFrameChars: options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS,
+      maxFrameChars,
+      limits: this.#providerLimits,
       reply: (to, frame) => this.#link.reply(to, frame),
       progressed: (call, update) =>
         this.hooks.emit('call:progress', { ...callInfo(call), ...update }),
@@ -216,6 +227,11 @@ export class ToolProxy {
     return this.#calls.watchedSignals;
   }
 
+  /** Providers the proxy keeps rate-limit state for now; zero once every provider has left. */
+  get trackedProviders(): number {
+    return this.#providerLimits.size;
+  }
+
   stats(): ProxyStats {
     return snapshotStats(this.#stats);
   }
@@ -238,6 +254,7 @@ export class ToolProxy {
     const calls = this.#calls.table.forProvider(provider);
     if (calls.length > 0) this.#calls.failAll(calls, 'provider-gone', providerGoneError(provider));
     this.#registry.removeProvider(provider);
+    this.#providerLimits.forget(provider);
   }
 
   #channelClosed(error: Error | undefined): void {
@@ -245,6 +262,7 @@ export class ToolProxy {
     this.#logger.warn({ error: error?.message }, 'channel closed: every pending call fails');
     this.#calls.failAll(this.#calls.table.all(), 'provider-gone', providerGoneError('*', true));
     for (const tool of [...this.#registry.list()]) this.#registry.removeProvider(tool.provider);
+    this.#providerLimits.clear();
   }
 
   /**

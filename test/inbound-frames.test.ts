@@ -273,6 +273,7 @@ describe('frames that cannot be decoded', () => {
       unknownType: 1,
       malformed: 4,
       tooLarge: 0,
+      rateLimited: 0,
     });
   });
 });
@@ -461,6 +462,7 @@ describe('client:tool-result', () => {
       duplicate: 0,
       unknown: 0,
       spoofed: 0,
+      tooLarge: 0,
     });
     expect(proxy.pendingCalls).toBe(0);
   });
@@ -538,6 +540,7 @@ describe('client:tool-result', () => {
       duplicate: 0,
       unknown: 2,
       spoofed: 0,
+      tooLarge: 0,
     });
     expect(robot.received).toEqual([]);
   });
@@ -572,6 +575,7 @@ describe('client:tool-result', () => {
       duplicate: 0,
       unknown: 0,
       spoofed: 0,
+      tooLarge: 0,
     });
   });
 

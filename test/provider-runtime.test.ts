@@ -501,6 +501,39 @@ describe('ToolProvider: calls', () => {
   });
 });
 
+describe('ToolProvider: rate limits', () => {
+  it('agent:rate-limited is reported as an event and a warning; nothing is sent back', async () => {
+    const logger = spyLogger();
+    const { peer, provider } = await setup([echo], { logger });
+    peer.clear();
+    const seen: ProviderEvents['rate-limited'][] = [];
+    provider.events.on('rate-limited', (event) => seen.push(event));
+
+    await peer.send(
+      {
+        type: 'agent:rate-limited',
+        limit: 'frames',
+        per_second: 200,
+        burst: 400,
+        dropped: 3,
+        retry_after_ms: 5,
+        detail: 'over 200 frames per second',
+      },
+      PROVIDER,
+    );
+    await flush();
+
+    expect(seen).toEqual([
+      { proxy: 'proxy', limit: 'frames', retryAfterMs: 5, detail: 'over 200 frames per second' },
+    ]);
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ limit: 'frames' }),
+      'rate limited',
+    );
+    expect(peer.received).toEqual([]);
+  });
+});
+
 describe('ToolProvider: cancellation', () => {
   it('aborts the signal on agent:tool-call-cancelled and sends nothing afterwards', async () => {
     const { tool, runs } = controlledTool();

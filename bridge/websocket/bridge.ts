@@ -146,16 +146,21 @@ export class WebSocketBridge implements ToolChannel {
     return true;
   }
 
-  /** Closes every connection (1001), stops pinging, then reports the channel closed. */
+  /**
+   * Stops pinging, reports the channel closed, and closes every connection (1001), resolving once
+   * each has answered (or after a grace period). Nothing is read from any connection once this
+   * starts, so the channel is reported closed at once, not after the close handshakes: pending
+   * calls need not wait out a provider that does not answer.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#timers.clearTimeout(this.#pingTimer);
     const sockets = [...this.#connections.values()].map((connection) => connection.socket);
     this.#connections.clear();
+    this.#handlers?.onClosed();
     await Promise.all(sockets.map((socket) => this.#closeSocket(socket)));
     this.#server.close();
-    this.#handlers?.onClosed();
   }
 
   async #admit(

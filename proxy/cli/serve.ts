@@ -30,20 +30,66 @@ export interface ServeIo {
   stdout?: Writable;
 }
 
-export async function startServe(config: ServeConfig, io: ServeIo): Promise<RunningServe> {
+/**
+ * How long slow or silent clients may hold a connection. Node's own defaults would let a client
+ * that dribbles its request headers keep a socket for a minute or more.
+ */
+export interface ServeTimeouts {
+  /**
+   * A request's headers (an upgrade's included) must be complete this long after its first byte,
+   * or after connecting: else 408 and the connection is closed (Node's `headersTimeout`).
+   * Default 10,000 ms.
+   */
+  headersMs?: number;
+  /** The whole request, body included (Node's `requestTimeout`). Default 30,000 ms. */
+  requestMs?: number;
+  /** How often those two are checked (Node's `connectionsCheckingInterval`). Default 1,000 ms. */
+  checkIntervalMs?: number;
+  /**
+   * The WebSocket bridge pings every provider this often; one that has not answered the previous
+   * ping is dropped. Default 5,000 ms.
+   */
+  pingIntervalMs?: number;
+}
+
+export const DEFAULT_SERVE_TIMEOUTS: Required<ServeTimeouts> = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  checkIntervalMs: 1_000,
+  pingIntervalMs: 5_000,
+};
+
+export interface ServeOptions {
+  timeouts?: ServeTimeouts;
+}
+
+export async function startServe(
+  config: ServeConfig,
+  io: ServeIo,
+  options: ServeOptions = {},
+): Promise<RunningServe> {
   const { logger } = io;
+  const timeouts = { ...DEFAULT_SERVE_TIMEOUTS, ...options.timeouts };
+  if (timeouts.headersMs > timeouts.requestMs)
+    throw new RangeError('serve: timeouts.headersMs must not exceed timeouts.requestMs');
   const proxy = new ToolProxy({ logger });
   const loopback = isLoopback(config.host);
   const { apiKey, apiSecret } = config.keys;
+  const { pingIntervalMs } = timeouts;
   const channel =
     config.livekit === undefined
-      ? new WebSocketBridge({ apiKey, apiSecret, room: config.room, logger })
+      ? new WebSocketBridge({ apiKey, apiSecret, room: config.room, logger, pingIntervalMs })
       : new LiveKitAgentChannel({ ...config.livekit, room: config.room, logger });
   const mode = config.livekit === undefined ? 'embedded' : 'livekit';
   const mcp = new McpHttpEndpoint(proxy, { logger });
   const hooks = new HookIngress(proxy, { secret: apiSecret, requireSecret: !loopback, logger });
   const embedded = channel instanceof WebSocketBridge ? channel : undefined;
   const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
     route({
       mcp,
       hooks,

@@ -53,11 +53,16 @@ export class HookBus<Events extends object> {
     }
   }
 
+  /** Logs a handler's failure; a logger that throws too is ignored (emit never throws). */
   #report(event: keyof Events, error: unknown): void {
-    this.#logger.warn(
-      { event: String(event), error: describeUnknown(error) },
-      'hook handler failed',
-    );
+    try {
+      this.#logger.warn(
+        { event: String(event), error: describeUnknown(error) },
+        'hook handler failed',
+      );
+    } catch {
+      // Nowhere left to report it: the other handlers must still run.
+    }
   }
 }
 

@@ -157,6 +157,23 @@ export const ToolCallTimeoutFrame = z.object({
   name: z.string().optional(),
 });
 
+/**
+ * New: the sender is over a budget (PROTOCOL.md section 13); sent at most once a second while it
+ * lasts. Advisory: a provider that ignores it, as the forward-compatibility rule lets it, loses
+ * only the hint.
+ */
+export const RateLimitedFrame = z.object({
+  type: z.literal('agent:rate-limited'),
+  /** Which budget: `frames` (registrations are answered one by one, reason `rate-limited`). */
+  limit: z.string(),
+  per_second: z.number().positive(),
+  burst: z.number().positive(),
+  /** Frames dropped since the previous notice, this one's trigger included. */
+  dropped: z.number().int().nonnegative(),
+  retry_after_ms: z.number().nonnegative(),
+  detail: z.string().optional(),
+});
+
 export const ProxyFrameSchemas = {
   'agent:hello': HelloFrame,
   'agent:tool-registered': ToolRegisteredFrame,
@@ -164,6 +181,7 @@ export const ProxyFrameSchemas = {
   'agent:tool-call': ToolCallFrame,
   'agent:tool-call-cancelled': ToolCallCancelledFrame,
   'agent:tool-call-timeout': ToolCallTimeoutFrame,
+  'agent:rate-limited': RateLimitedFrame,
 } as const;
 export type ProxyFrameType = keyof typeof ProxyFrameSchemas;
 export type ProxyFrame = z.infer<(typeof ProxyFrameSchemas)[ProxyFrameType]>;

@@ -77,7 +77,7 @@ export class RunningCalls {
     this.#remember(key);
   }
 
-  /** A key enters `#ended` only from `#running`, which `begin` never lets an ended key into. */
+  /** A key enters `#ended` once: from `#running` (which `begin` keeps ended keys out of) or unseen. */
   #remember(key: string): void {
     if (this.#endedLimit <= 0) return;
     this.#ended.add(key);
@@ -91,10 +91,18 @@ export class RunningCalls {
     this.#ended.delete(oldest);
   }
 
-  /** Aborts a running call with `reason`; returns it, or undefined if it was not running. */
+  /**
+   * Aborts a running call with `reason`; returns it, or undefined if it was not running. A cancel
+   * for an id not seen yet is remembered as ended: its call frame can arrive after it (on LiveKit a
+   * large call frame travels as a stream, a cancel as one packet) and must then never start.
+   */
   abort(proxy: string, callId: string, reason: ToolProxyError): RunningCall | undefined {
-    const call = this.#running.get(keyOf(proxy, callId));
-    if (call === undefined) return undefined;
+    const key = keyOf(proxy, callId);
+    const call = this.#running.get(key);
+    if (call === undefined) {
+      if (!this.#ended.has(key)) this.#remember(key);
+      return undefined;
+    }
     this.end(call);
     call.abort(reason);
     return call;

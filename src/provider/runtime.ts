@@ -35,6 +35,13 @@ export interface ProviderEvents {
   /** The proxy cancelled or timed out a running call; its handler's signal was aborted. */
   'call:aborted': { proxy: string; callId: string; name: string; reason: ToolProxyError };
   'call:finished': { proxy: string; callId: string; name: string; ok: boolean };
+  /** The proxy is dropping this provider's frames: send less (results are still taken). */
+  'rate-limited': {
+    proxy: string;
+    limit: string;
+    retryAfterMs: number;
+    detail: string | undefined;
+  };
 }
 
 export interface ToolProviderOptions {
@@ -149,6 +156,15 @@ export class ToolProvider {
         this.#registrationAnswered(proxy, frame);
         return;
       case 'agent:tool-unregistered':
+        return;
+      case 'agent:rate-limited':
+        this.#logger.warn({ proxy, limit: frame.limit, dropped: frame.dropped }, 'rate limited');
+        this.events.emit('rate-limited', {
+          proxy,
+          limit: frame.limit,
+          retryAfterMs: frame.retry_after_ms,
+          detail: frame.detail,
+        });
         return;
     }
   }

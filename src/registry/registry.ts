@@ -41,6 +41,7 @@ export type RegistrationFailure =
   | 'not-allowed'
   | 'name-taken'
   | 'registry-collision'
+  | 'rate-limited'
   | 'register-failed';
 
 export type RegisterOutcome =
@@ -71,6 +72,9 @@ export type RegistrationPolicy = (
 /** The default: any provider the transport authenticated may register any tool. */
 export const allowAllProviders: RegistrationPolicy = () => true;
 
+/** Tools one provider may register unless `maxToolsPerProvider` says otherwise. */
+export const DEFAULT_MAX_TOOLS_PER_PROVIDER = 64;
+
 export interface RegistryOptions extends Partial<SchemaLimits> {
   maxToolsPerProvider?: number;
   maxDescriptionChars?: number;
@@ -98,7 +102,7 @@ export class ToolRegistry {
 
   constructor(options: RegistryOptions = {}) {
     this.#compiler = new SchemaCompiler(options);
-    this.#maxTools = options.maxToolsPerProvider ?? 64;
+    this.#maxTools = options.maxToolsPerProvider ?? DEFAULT_MAX_TOOLS_PER_PROVIDER;
     this.#maxDescription = options.maxDescriptionChars ?? 4_096;
     this.#collision = options.onNameCollision ?? 'suffix';
     this.#policy = options.policy ?? allowAllProviders;

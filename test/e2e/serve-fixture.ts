@@ -2,7 +2,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { developmentKeys } from '../../proxy/cli/config.js';
-import { type RunningServe, startServe } from '../../proxy/cli/serve.js';
+import { type RunningServe, type ServeOptions, startServe } from '../../proxy/cli/serve.js';
 import { silentLogger } from '../../src/index.js';
 
 export interface ServeFixture {
@@ -13,7 +13,7 @@ export interface ServeFixture {
   close(): Promise<void>;
 }
 
-export async function startServeFixture(): Promise<ServeFixture> {
+export async function startServeFixture(options: ServeOptions = {}): Promise<ServeFixture> {
   const keys = developmentKeys();
   const serve = await startServe(
     {
@@ -26,6 +26,7 @@ export async function startServeFixture(): Promise<ServeFixture> {
       livekit: undefined,
     },
     { logger: silentLogger, announce: () => {} },
+    options,
   );
   const mcp = new Client({ name: 'e2e-agent', version: '1.0.0' });
   await mcp.connect(new StreamableHTTPClientTransport(new URL(`${serve.url}/mcp`)));

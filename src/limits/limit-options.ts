@@ -1,0 +1,102 @@
+/**
+ * The per-provider limits a proxy enforces, resolved from its options: defaults filled in and every
+ * value checked once, at construction, so a typo fails loudly instead of quietly lifting a limit.
+ * The defaults and their reasons are in PROTOCOL.md section 13.
+ */
+import type { RateLimit } from './token-bucket.js';
+
+export interface LimitOptions {
+  /**
+   * Frames per second one provider may send. Over budget, its frames are dropped and counted,
+   * except a result for one of its own pending calls. Default 200; `false` or `Infinity` disables.
+   */
+  framesPerSecond?: number | false;
+  /** Frames a provider may send at once after a quiet spell. Default twice `framesPerSecond` (400). */
+  frameBurst?: number;
+  /**
+   * Registrations per second one provider may make (each tool of a batch counts). Over budget, a
+   * registration is refused with reason `rate-limited`. Default 20; `false` or `Infinity` disables.
+   */
+  registrationsPerSecond?: number | false;
+  /** Registrations at once. Default twice `maxToolsPerProvider`, at least 128. */
+  registrationBurst?: number;
+  /**
+   * Longest result frame, in characters of JSON text, a call accepts; a longer one fails the call
+   * with INVALID_RESULT. Default (and upper bound): `maxFrameChars`. `false` or `Infinity`: only
+   * the frame cap applies.
+   */
+  maxResultChars?: number | false;
+}
+
+export interface ResolvedLimits {
+  readonly frames: RateLimit | undefined;
+  readonly registrations: RateLimit | undefined;
+  readonly maxResultChars: number;
+}
+
+export const LIMIT_DEFAULTS = {
+  framesPerSecond: 200,
+  registrationsPerSecond: 20,
+  /** Room for a provider's whole tool set twice over: registered on connect, again on a hello. */
+  registrationBurstPerTool: 2,
+  minRegistrationBurst: 128,
+} as const;
+
+export function resolveLimits(
+  options: LimitOptions,
+  context: { maxFrameChars: number; maxToolsPerProvider: number },
+): ResolvedLimits {
+  const frames = rate(options.framesPerSecond, LIMIT_DEFAULTS.framesPerSecond, 'framesPerSecond');
+  const registrations = rate(
+    options.registrationsPerSecond,
+    LIMIT_DEFAULTS.registrationsPerSecond,
+    'registrationsPerSecond',
+  );
+  const registrationBurst = Math.max(
+    LIMIT_DEFAULTS.minRegistrationBurst,
+    LIMIT_DEFAULTS.registrationBurstPerTool * context.maxToolsPerProvider,
+  );
+  return {
+    frames:
+      frames === false
+        ? undefined
+        : { perSecond: frames, burst: burst(options.frameBurst, 2 * frames, 'frameBurst') },
+    registrations:
+      registrations === false
+        ? undefined
+        : {
+            perSecond: registrations,
+            burst: burst(options.registrationBurst, registrationBurst, 'registrationBurst'),
+          },
+    maxResultChars: resultCap(options.maxResultChars, context.maxFrameChars),
+  };
+}
+
+/** A rate per second, or `false` when the limit is off. */
+function rate(value: number | false | undefined, fallback: number, what: string): number | false {
+  if (value === undefined) return fallback;
+  if (value === false || value === Number.POSITIVE_INFINITY) return false;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${what} must be a positive number, or false (or Infinity) for no limit`);
+  }
+  return value;
+}
+
+function burst(value: number | undefined, fallback: number, what: string): number {
+  // Below 1, not even one frame could ever pass.
+  if (value === undefined) return Math.max(1, fallback);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+    throw new RangeError(`${what} must be a finite number, at least 1`);
+  }
+  return value;
+}
+
+function resultCap(value: number | false | undefined, maxFrameChars: number): number {
+  if (value === undefined || value === false || value === Number.POSITIVE_INFINITY)
+    return maxFrameChars;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+    throw new RangeError('maxResultChars must be a number of chars, at least 1, or false');
+  }
+  // A frame over the frame cap is never parsed, so a larger result cap could not be honoured.
+  return Math.min(Math.floor(value), maxFrameChars);
+}

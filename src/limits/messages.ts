@@ -1,0 +1,38 @@
+/**
+ * What a limit says when it refuses something: to the LLM whose call failed, and to the provider
+ * that went over budget. Each names the limit and the figure that broke it, so the reader can act.
+ */
+import { ErrorCode, ToolProxyError } from '../errors.js';
+import type { RateLimit } from './token-bucket.js';
+
+export function resultTooLargeError(
+  tool: string,
+  callId: string,
+  size: number,
+  limit: number,
+): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.InvalidResult,
+    `Tool "${tool}" answered with a result of ${size} characters, which exceeds the limit of ` +
+      `${limit} characters, so the result was discarded. The tool did run: if it acts on the ` +
+      'physical world or changes state, that has already happened. To get a result, call it ' +
+      'again asking for less (fewer items, a smaller page, a narrower query).',
+    { tool, callId, detail: 'result-too-large' },
+  );
+}
+
+/** `detail` of an `agent:tool-registered` refused as `rate-limited`. */
+export function registrationRateDetail(limit: RateLimit, retryAfterMs: number): string {
+  return (
+    `over ${limit.perSecond} registrations per second (burst ${limit.burst}); ` +
+    `retry after ${retryAfterMs} ms`
+  );
+}
+
+/** `detail` of an `agent:rate-limited` notice about frames. */
+export function frameRateDetail(limit: RateLimit, retryAfterMs: number): string {
+  return (
+    `over ${limit.perSecond} frames per second (burst ${limit.burst}): frames are being dropped, ` +
+    `results for your pending calls excepted; retry after ${retryAfterMs} ms`
+  );
+}

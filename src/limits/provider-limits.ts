@@ -1,0 +1,119 @@
+/**
+ * Per-provider budgets: a frame bucket and a registration bucket per identity, made on first use
+ * and forgotten when the provider leaves. Also decides when a refusal is worth reporting, so a
+ * flood costs one log line and one notice per interval, not one per frame.
+ */
+import type { ResolvedLimits } from './limit-options.js';
+import { type RateLimit, TokenBucket } from './token-bucket.js';
+
+/** How often a throttled provider is told, and the log says, that it is over budget. */
+export const REPORT_INTERVAL_MS = 1_000;
+
+/** A state count below which no sweep runs: sweeping a handful of entries is not worth it. */
+const MIN_SWEEP_AT = 64;
+
+export interface Refusal {
+  /** Whole ms until the next one would be admitted. */
+  readonly retryAfterMs: number;
+  /** Set when this refusal is due to be reported: how many were refused since the last report. */
+  readonly report: number | undefined;
+}
+
+type Kind = 'frames' | 'registrations';
+
+class Budget {
+  readonly bucket: TokenBucket;
+  #refusedSinceReport = 0;
+  #reportedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(limit: RateLimit, now: number) {
+    this.bucket = new TokenBucket(limit, now);
+  }
+
+  /** Counts a refusal; reports it (with those since the last report) once per interval. */
+  refused(now: number): Refusal {
+    this.#refusedSinceReport++;
+    const retryAfterMs = this.bucket.msUntilNext(now);
+    // A clock that stepped back makes a report due rather than silencing them until it catches up.
+    const since = now - this.#reportedAt;
+    if (since >= 0 && since < REPORT_INTERVAL_MS) return { retryAfterMs, report: undefined };
+    const report = this.#refusedSinceReport;
+    this.#refusedSinceReport = 0;
+    this.#reportedAt = now;
+    return { retryAfterMs, report };
+  }
+}
+
+type ProviderState = Record<Kind, Budget | undefined>;
+
+export class ProviderLimits {
+  readonly limits: ResolvedLimits;
+  readonly #now: () => number;
+  readonly #states = new Map<string, ProviderState>();
+  #sweepAt = MIN_SWEEP_AT;
+
+  constructor(limits: ResolvedLimits, now: () => number) {
+    this.limits = limits;
+    this.#now = now;
+  }
+
+  /** Providers with state kept now. */
+  get size(): number {
+    return this.#states.size;
+  }
+
+  /** Takes a token of `kind` from the provider's budget; true if there was one (or no limit). */
+  take(kind: Kind, provider: string): boolean {
+    if (this.limits[kind] === undefined) return true;
+    return this.#state(provider)[kind]?.bucket.take(this.#now()) ?? true;
+  }
+
+  /** A frame that turned out to settle one of the provider's calls is not charged to it. */
+  refundFrame(provider: string): void {
+    this.#states.get(provider)?.frames?.bucket.refund();
+  }
+
+  /** Records that something of `kind` was refused after `take` said no. */
+  refused(kind: Kind, provider: string): Refusal {
+    const budget = this.#state(provider)[kind];
+    return budget?.refused(this.#now()) ?? { retryAfterMs: 0, report: undefined };
+  }
+
+  forget(provider: string): void {
+    this.#states.delete(provider);
+  }
+
+  clear(): void {
+    this.#states.clear();
+    this.#sweepAt = MIN_SWEEP_AT;
+  }
+
+  #state(provider: string): ProviderState {
+    const known = this.#states.get(provider);
+    if (known !== undefined) return known;
+    const now = this.#now();
+    if (this.#states.size >= this.#sweepAt) this.#sweep(now);
+    const { frames, registrations } = this.limits;
+    const state: ProviderState = {
+      frames: frames === undefined ? undefined : new Budget(frames, now),
+      registrations: registrations === undefined ? undefined : new Budget(registrations, now),
+    };
+    this.#states.set(provider, state);
+    return state;
+  }
+
+  /**
+   * Drops the entries whose buckets have refilled: a full bucket is what a new entry would hold,
+   * so nothing is lost, and state stays bounded even if a transport never reports a departure.
+   * Runs when the map doubles, so its cost per new provider stays constant.
+   */
+  #sweep(now: number): void {
+    for (const [provider, state] of this.#states) {
+      const idle =
+        (state.frames?.bucket.isFull(now) ?? true) &&
+        (state.registrations?.bucket.isFull(now) ?? true);
+      if (idle) this.#states.delete(provider);
+    }
+    this.#sweepAt = Math.max(MIN_SWEEP_AT, 2 * this.#states.size);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A token bucket refilled lazily from the clock it is handed: no timer, so a bucket nobody touches
+ * costs nothing, and fake timers (which drive `Timers.now()`) drive it in tests.
+ */
+
+export interface RateLimit {
+  /** Tokens added per second. */
+  readonly perSecond: number;
+  /** Most tokens the bucket holds: how many may go at once after a quiet spell. */
+  readonly burst: number;
+}
+
+/**
+ * Refills add fractions of a token (0.1 + 0.2 + ... is not exactly what it should be), so "one
+ * whole token" is compared with this much slack: a frame is not refused for a rounding error.
+ */
+const SLACK = 1e-9;
+
+export class TokenBucket {
+  readonly #limit: RateLimit;
+  #tokens: number;
+  #at: number;
+
+  /** Starts full: a provider that just arrived may use its whole burst. */
+  constructor(limit: RateLimit, now: number) {
+    this.#limit = limit;
+    this.#tokens = limit.burst;
+    this.#at = now;
+  }
+
+  /** Takes one token if there is one. */
+  take(now: number): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1 - SLACK) return false;
+    this.#tokens = Math.max(0, this.#tokens - 1);
+    return true;
+  }
+
+  /** Gives one token back (never above the burst). */
+  refund(): void {
+    this.#tokens = Math.min(this.#limit.burst, this.#tokens + 1);
+  }
+
+  /** Whole ms until `take` can succeed; 0 if it can now. */
+  msUntilNext(now: number): number {
+    this.#refill(now);
+    if (this.#tokens >= 1 - SLACK) return 0;
+    return Math.max(1, Math.ceil(((1 - this.#tokens) * 1_000) / this.#limit.perSecond - SLACK));
+  }
+
+  /** A full bucket is the same as a fresh one, so its owner's state can be forgotten. */
+  isFull(now: number): boolean {
+    this.#refill(now);
+    return this.#tokens >= this.#limit.burst - SLACK;
+  }
+
+  #refill(now: number): void {
+    const elapsed = now - this.#at;
+    this.#at = now;
+    // A clock that steps back (a wall-clock change) adds nothing, and refilling resumes from there.
+    if (elapsed <= 0) return;
+    const tokens = this.#tokens + (elapsed * this.#limit.perSecond) / 1_000;
+    this.#tokens = Math.min(this.#limit.burst, tokens);
+  }
+}
