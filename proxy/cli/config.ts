@@ -25,6 +25,11 @@ export interface ServeConfig {
   mcp: 'http' | 'stdio';
   room: string;
   keys: SigningKeys;
+  /**
+   * `TOOLPROXY_HOOK_SECRET`: when set, `/hooks/*` and `/mcp` require `Authorization: Bearer <it>`
+   * on any address. When not set, they require the signing secret off loopback, nothing on it.
+   */
+  httpSecret?: string | undefined;
   /** Set when LIVEKIT_URL is: join that room instead of serving the embedded WebSocket bridge. */
   livekit: LiveKitTarget | undefined;
 }
@@ -79,6 +84,7 @@ export function serveConfig(
     mcp,
     room: flags.room ?? env.LIVEKIT_ROOM ?? 'toolproxy',
     keys,
+    httpSecret: env.TOOLPROXY_HOOK_SECRET === '' ? undefined : env.TOOLPROXY_HOOK_SECRET,
     livekit,
   };
 }

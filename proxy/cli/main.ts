@@ -27,7 +27,8 @@ Usage:
       prints the timeline and how fast the cancel reached the robot.
 
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_TOKEN, LIVEKIT_ROOM,
-TOOLPROXY_API_KEY, TOOLPROXY_API_SECRET, TOOLPROXY_URL (for hook), TOOLPROXY_HOST, TOOLPROXY_PORT.`;
+TOOLPROXY_API_KEY, TOOLPROXY_API_SECRET, TOOLPROXY_HOOK_SECRET (/hooks and /mcp), TOOLPROXY_URL (for hook),
+TOOLPROXY_HOST, TOOLPROXY_PORT.`;
 
 export interface CliIo {
   stdout: Writable;

@@ -63,6 +63,18 @@ export interface ServeOptions {
   timeouts?: ServeTimeouts;
 }
 
+/**
+ * The bearer secret `/mcp` and `/hooks/*` ask for. Off loopback anyone on the network could
+ * otherwise call every tool (MCP) or stop every call (hooks); on loopback only local processes can
+ * reach them, the trust the agent that launched the proxy already has, unless a secret is set.
+ */
+export function httpSecret(config: ServeConfig): { secret: string; requireSecret: boolean } {
+  return {
+    secret: config.httpSecret ?? config.keys.apiSecret,
+    requireSecret: config.httpSecret !== undefined || !isLoopback(config.host),
+  };
+}
+
 export async function startServe(
   config: ServeConfig,
   io: ServeIo,
@@ -81,8 +93,9 @@ export async function startServe(
       ? new WebSocketBridge({ apiKey, apiSecret, room: config.room, logger, pingIntervalMs })
       : new LiveKitAgentChannel({ ...config.livekit, room: config.room, logger });
   const mode = config.livekit === undefined ? 'embedded' : 'livekit';
-  const mcp = new McpHttpEndpoint(proxy, { logger });
-  const hooks = new HookIngress(proxy, { secret: apiSecret, requireSecret: !loopback, logger });
+  const { secret, requireSecret } = httpSecret(config);
+  const mcp = new McpHttpEndpoint(proxy, { logger, ...(requireSecret ? { secret } : {}) });
+  const hooks = new HookIngress(proxy, { secret, requireSecret, logger });
   const embedded = channel instanceof WebSocketBridge ? channel : undefined;
   const server = createServer(
     {
