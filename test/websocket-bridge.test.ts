@@ -346,6 +346,7 @@ describe('the provider channel', () => {
         return providerToken('robot');
       },
       reconnect: { initialDelayMs: 20, maxDelayMs: 80 },
+      heartbeatTimeoutMs: false, // only the backoff's timers are recorded
       timers,
     });
     await provider.connect(link);

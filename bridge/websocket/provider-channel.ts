@@ -31,6 +31,10 @@ export interface WebSocketLike {
   onclose: Handler<{ readonly code: number; readonly reason: string }> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** `ws` only: protocol-level events (a browser's socket hides pings from scripts). */
+  on?(event: 'ping', listener: () => void): unknown;
+  /** `ws` only: drops the connection without a close handshake. */
+  terminate?(): void;
 }
 
 export type WebSocketConstructor = new (
@@ -53,6 +57,13 @@ export interface WebSocketProviderOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Largest frame sent, in bytes of UTF-8 (the bridge's `maxFrameBytes`). Default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * With a socket that shows pings (the `ws` package's): a connection with no ping and no frame
+   * from the bridge for this long is presumed dead (a pulled cable closes nothing) and replaced;
+   * the calls it was running are aborted. Default 15,000 ms, three of serve's 5 s pings; `false`
+   * turns it off. A browser's socket hides pings, so there the bridge's own check is the only one.
+   */
+  heartbeatTimeoutMs?: number | false;
   logger?: Logger;
   timers?: Timers;
 }
@@ -60,6 +71,7 @@ export interface WebSocketProviderOptions {
 const OPEN = 1;
 /** How long `close()` waits for the bridge to answer the close handshake. */
 const CLOSE_GRACE_MS = 1_000;
+const DEFAULT_HEARTBEAT_MS = 15_000;
 
 export function webSocketProviderChannel(options: WebSocketProviderOptions): ToolChannel {
   return new WebSocketProviderChannel(options);
@@ -78,6 +90,7 @@ class WebSocketProviderChannel implements ToolChannel {
   #socket: WebSocketLike | undefined;
   #attempt = 0;
   #retry: unknown;
+  #heartbeat: unknown;
 
   constructor(options: WebSocketProviderOptions) {
     const protocol = new URL(options.url).protocol;
@@ -92,6 +105,13 @@ class WebSocketProviderChannel implements ToolChannel {
     this.#maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#logger = options.logger ?? silentLogger;
     this.#timers = options.timers ?? systemTimers;
+    const heartbeat = options.heartbeatTimeoutMs;
+    if (
+      heartbeat !== undefined &&
+      heartbeat !== false &&
+      !(Number.isFinite(heartbeat) && heartbeat > 0)
+    )
+      throw new RangeError('heartbeatTimeoutMs must be a positive number of ms, or false');
     if (typeof options.token === 'string') this.#identity = subjectOf(options.token) ?? '';
   }
 
@@ -138,6 +158,7 @@ class WebSocketProviderChannel implements ToolChannel {
     this.#state = 'closed';
     this.#timers.clearTimeout(this.#retry);
     this.#retry = undefined;
+    this.#stopHeartbeat();
     const socket = this.#socket;
     this.#socket = undefined;
     if (wasOpen) this.#handlers?.onPeerLeft(this.#proxy);
@@ -181,18 +202,24 @@ class WebSocketProviderChannel implements ToolChannel {
       this.#state = 'open';
       this.#attempt = 0;
       this.#logger.info({ proxy: this.#proxy.identity }, 'connected to the proxy');
+      this.#heard(socket);
       this.#handlers?.onPeerJoined(this.#proxy);
       this.#handlers?.onConnected();
     };
     socket.onmessage = (event) => {
       if (this.#socket !== socket || this.#state !== 'open') return;
+      this.#heard(socket);
       if (typeof event.data === 'string') this.#handlers?.onFrame(this.#proxy, event.data);
       else this.#logger.debug({}, 'binary frame from the proxy ignored');
     };
     socket.onerror = () => {}; // the close event follows
+    socket.on?.('ping', () => {
+      if (this.#socket === socket && this.#state === 'open') this.#heard(socket);
+    });
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
+      this.#stopHeartbeat();
       if (this.#state === 'open') this.#handlers?.onPeerLeft(this.#proxy);
       const why = { code: event.code, reason: event.reason };
       if (event.code === CloseCode.replaced) {
@@ -206,6 +233,25 @@ class WebSocketProviderChannel implements ToolChannel {
       this.#logger.warn(why, 'connection to the proxy lost; reconnecting');
       this.#retryLater();
     };
+  }
+
+  /** Something came from the bridge: the connection is alive for another heartbeat period. */
+  #heard(socket: WebSocketLike): void {
+    const ms = this.#options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_MS;
+    if (ms === false || socket.on === undefined) return;
+    this.#stopHeartbeat();
+    this.#heartbeat = this.#timers.setTimeout(() => {
+      this.#heartbeat = undefined;
+      if (this.#socket !== socket) return;
+      this.#logger.warn({ silentMs: ms }, 'nothing from the proxy, not even a ping: reconnecting');
+      if (socket.terminate !== undefined) socket.terminate();
+      else socket.close(CloseCode.normal, 'no ping');
+    }, ms);
+  }
+
+  #stopHeartbeat(): void {
+    this.#timers.clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
   }
 
   #retryLater(): void {

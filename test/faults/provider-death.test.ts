@@ -2,7 +2,8 @@
  * A provider's connection dies mid-call, without a goodbye. On the in-memory bridge the room sees
  * it go (drop). On the WebSocket bridge, through a TCP relay: the connection reset (the bridge
  * sees the socket close, no close frame), or gone silent (nothing forwarded and nothing closed,
- * as when a cable is pulled: only the bridge's ping can tell). How fast the call fails, what the
+ * as when a cable is pulled: only pings can tell, the bridge's and, on the provider side, their
+ * absence). How fast the call fails, what the
  * provider is told, and what is left.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -65,6 +66,7 @@ describe('WebSocket bridge (real sockets, ping every 100 ms)', () => {
         token: () => providerToken('robot'),
         WebSocket,
         reconnect: { initialDelayMs: 50 },
+        heartbeatTimeoutMs: 3 * PING_MS,
       }),
     );
     await proxy.waitForTool('hold');
@@ -94,25 +96,47 @@ describe('WebSocket bridge (real sockets, ping every 100 ms)', () => {
     );
   });
 
-  it('connection gone silent mid-call (half-open): PROVIDER_GONE within two ping intervals; the provider hears nothing', async (context) => {
-    const { served, proxy, relay, provider, aborts, started } = await world();
+  it('connection gone silent mid-call (half-open): PROVIDER_GONE within two ping intervals; the provider notices within its heartbeat, aborts and reconnects', async (context) => {
+    const { served, proxy, relay, provider, aborts, started, registrations } = await world();
     const call = observe(proxy.call('hold'));
     await started;
+    const before = registrations();
     const since = performance.now();
     relay.connections[0]?.blackhole();
     await expect(call.promise).rejects.toMatchObject({ code: 'PROVIDER_GONE' });
     const gone = elapsedMs(since);
     expect(gone).toBeLessThan(2 * PING_MS + 1_000);
-    expect(served.bridge.peers()).toEqual([]);
-    expect(proxy.tools()).toEqual([]);
     expect(proxy.pendingCalls).toBe(0);
-    // The provider's socket is still open as far as it knows: nothing tells its handler to stop.
-    await new Promise((resolve) => setTimeout(resolve, 3 * PING_MS));
-    expect(aborts).toEqual([]);
-    expect(provider.runningCalls).toBe(1);
+    // The provider's socket still looks open, but no ping has come for its heartbeat period.
+    await waitFor(() => aborts.length === 1);
+    const noticed = elapsedMs(since);
+    expect(aborts[0]).toMatchObject({ code: 'CANCELLED' });
+    expect(provider.runningCalls).toBe(0);
+    await waitFor(() => registrations() > before && proxy.tools().length === 1);
+    const back = elapsedMs(since);
+    expect(served.bridge.peers().map((peer) => peer.identity)).toEqual(['robot']);
     await measured(
       context,
-      `PROVIDER_GONE after ${gone} ms (ping ${PING_MS} ms); provider told nothing, handler still running`,
+      `PROVIDER_GONE after ${gone} ms (ping ${PING_MS} ms); provider aborted its handler after ${noticed} ms (heartbeat ${3 * PING_MS} ms), registered again after ${back} ms`,
     );
+  });
+
+  it('a quiet but healthy connection (pinged, no frames) stays up past the heartbeat', async () => {
+    const { served, relay } = await world();
+    await new Promise((resolve) => setTimeout(resolve, 10 * PING_MS));
+    expect(relay.connections).toHaveLength(1); // never replaced
+    expect(served.bridge.peers().map((peer) => peer.identity)).toEqual(['robot']);
+  });
+
+  it('a heartbeat that is not a positive number is refused', () => {
+    for (const heartbeatTimeoutMs of [0, -1, Number.NaN])
+      expect(() =>
+        webSocketProviderChannel({
+          url: 'ws://127.0.0.1:1/bridge',
+          token: 't',
+          WebSocket,
+          heartbeatTimeoutMs,
+        }),
+      ).toThrow(/heartbeatTimeoutMs/);
   });
 });
