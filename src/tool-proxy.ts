@@ -4,7 +4,8 @@
  * call runner and the hook bus.
  */
 import PCancelable, { type OnCancelFunction } from 'p-cancelable';
-import { type CallLimits, type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
+import { type CallLimitOptions, type CallLimits, resolveCallLimits } from './calls/call-limits.js';
+import { type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
 import type { PendingCall } from './calls/pending-call.js';
 import {
   cancelledError,
@@ -16,6 +17,7 @@ import type { ToolChannel } from './channel.js';
 import type { CancelReason } from './errors.js';
 import { HookBus } from './hooks/bus.js';
 import type { HookEvents, ToolSummary } from './hooks/events.js';
+import { waitForTool } from './hooks/wait-for-tool.js';
 import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -35,15 +37,8 @@ import { systemTimers, type Timers } from './timers.js';
 
 export type { CallOptions } from './calls/call-runner.js';
 
-export interface ToolProxyOptions extends Omit<RegistryOptions, 'onChange'>, LimitOptions {
-  /** Deadline of a call when neither the caller nor the tool says otherwise. Default 30,000 ms. */
-  defaultTimeoutMs?: number;
-  /** Upper bound on a provider-declared per-tool deadline. Default 120,000 ms. */
-  maxToolTimeoutMs?: number;
-  /** Hard cap on one call, however much progress pushes its deadline. Default 600,000 ms. */
-  maxTotalTimeoutMs?: number;
-  /** Progress from the provider restarts the idle deadline (up to the hard cap). Default true. */
-  resetTimeoutOnProgress?: boolean;
+export interface ToolProxyOptions
+  extends Omit<RegistryOptions, 'onChange'>, LimitOptions, CallLimitOptions {
   maxFrameChars?: number;
   timers?: Timers;
   logger?: Logger;
@@ -81,12 +76,7 @@ export class ToolProxy {
       ...options,
       onChange: (change) => this.#registryChanged(change),
     });
-    this.#limits = {
-      defaultMs: positive(options.defaultTimeoutMs, 30_000, 'defaultTimeoutMs'),
-      maxToolMs: positive(options.maxToolTimeoutMs, 120_000, 'maxToolTimeoutMs'),
-      maxTotalMs: positive(options.maxTotalTimeoutMs, 600_000, 'maxTotalTimeoutMs'),
-      resetOnProgress: options.resetTimeoutOnProgress ?? true,
-    };
+    this.#limits = resolveCallLimits(options);
     this.#link = new ProviderLink(this.#logger, this.#stats);
     this.#calls = new CallRunner({
       registry: this.#registry,
@@ -197,25 +187,7 @@ export class ToolProxy {
    * `signal` aborts first; the subscription is removed either way.
    */
   waitForTool(name: string, options: { signal?: AbortSignal } = {}): Promise<ExposedTool> {
-    const present = this.getTool(name);
-    if (present !== undefined) return Promise.resolve(present);
-    const { signal } = options;
-    if (signal?.aborted)
-      return Promise.reject(cancelledError('caller-aborted', undefined, signal.reason));
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        unsubscribe();
-        reject(cancelledError('caller-aborted', undefined, signal?.reason));
-      };
-      const unsubscribe = this.hooks.on('tool:registered', ({ tool }) => {
-        const registered = tool.name === name ? this.getTool(name) : undefined;
-        if (registered === undefined) return;
-        unsubscribe();
-        signal?.removeEventListener('abort', onAbort);
-        resolve(registered);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return waitForTool(this.hooks, name, (wanted) => this.getTool(wanted), options.signal);
   }
 
   get pendingCalls(): number {
@@ -329,15 +301,4 @@ function summary(tool: RegisteredTool): ToolSummary {
 function joinDetail(...parts: Array<string | undefined>): string | undefined {
   const present = parts.filter((part): part is string => part !== undefined && part !== '');
   return present.length === 0 ? undefined : present.join('; ');
-}
-
-/** Node's timers hold at most 2^31 - 1 ms; a larger value would fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
-    throw new RangeError(`${what} must be a positive number of ms, at most ${MAX_TIMER_MS}`);
-  }
-  return Math.ceil(value);
 }

@@ -12,6 +12,7 @@ import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
 import type { ProxyStats } from '../stats.js';
 import type { Timers } from '../timers.js';
 import { AbortFanIn } from './abort-fan-in.js';
+import type { CallLimits } from './call-limits.js';
 import { CallTable } from './call-table.js';
 import {
   cancelledError,
@@ -21,13 +22,6 @@ import {
   toolNotFoundError,
 } from './messages.js';
 import { PendingCall, type ProgressUpdate, type SettleListener } from './pending-call.js';
-
-export interface CallLimits {
-  defaultMs: number;
-  maxToolMs: number;
-  maxTotalMs: number;
-  resetOnProgress: boolean;
-}
 
 export interface CallOptions {
   /** Aborting it cancels the call (reason `caller-aborted`) and tells the provider. */

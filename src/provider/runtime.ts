@@ -5,7 +5,7 @@
  * proxy already gave up on.
  */
 import type { ChannelHandlers, PeerInfo, ToolChannel } from '../channel.js';
-import { CANCEL_REASONS, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
+import { describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
 import { HookBus } from '../hooks/bus.js';
 import { type Logger, silentLogger } from '../logger.js';
 import {
@@ -18,8 +18,14 @@ import {
   type OutboundProviderFrame,
   type ProxyFrame,
   ProxyFrameSchemas,
-  WIRE_LIMITS,
 } from '../protocol/frames.js';
+import {
+  type Answer,
+  cancelledByProxy,
+  encodeAnswer,
+  runHandler,
+  timedOutByProxy,
+} from './answers.js';
 import { type ToolContext, type ToolDefinition, toRegistration } from './define-tool.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
 
@@ -52,8 +58,6 @@ export interface ToolProviderOptions {
   /** Largest frame the proxy accepts (its `maxFrameChars`). Default 1 MiB of text. */
   maxFrameChars?: number;
 }
-
-type Answer = { result: unknown; error?: undefined } | { error: string; result?: undefined };
 
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
@@ -223,7 +227,7 @@ export class ToolProvider {
     if (call.aborted) return { error: 'cancelled before it started' };
     const { proxy, callId, name } = call;
     this.events.emit('call:started', { proxy, callId, name });
-    const answer = await this.#run(tool, parsed.data, this.#context(call));
+    const answer = await runHandler(tool, parsed.data, this.#context(call));
     this.events.emit('call:finished', { proxy, callId, name, ok: answer.error === undefined });
     return answer;
   }
@@ -248,34 +252,10 @@ export class ToolProvider {
     };
   }
 
-  /** Runs the handler; the answer is what goes in `client:tool-result` (besides `call_id`). */
-  async #run(tool: ToolDefinition, args: unknown, context: ToolContext): Promise<Answer> {
-    try {
-      const result: unknown = await tool.handler(args, context);
-      return { result: result === undefined ? null : result };
-    } catch (error) {
-      return { error: describeUnknown(error) || 'tool failed' };
-    }
-  }
-
-  /** Sends the one result of a call; a result that cannot go in a frame becomes an error instead. */
+  /** Sends the one result of a call (see `encodeAnswer`). */
   #answer(call: RunningCall, answer: Answer): void {
-    const head = { type: 'client:tool-result', call_id: call.callId } as const;
-    const fail = (error: string) =>
-      this.#send(call.proxy, { ...head, error: error.slice(0, WIRE_LIMITS.errorMessageLength) });
-    if (answer.error !== undefined) return fail(answer.error);
-    let text: string;
-    try {
-      text = encodeFrame({ ...head, result: answer.result });
-    } catch (error) {
-      return fail(`the result is not JSON-serialisable: ${describeUnknown(error)}`);
-    }
-    if (text.length > this.#maxFrameChars) {
-      return fail(
-        `the result is ${text.length} characters; a frame holds at most ${this.#maxFrameChars}`,
-      );
-    }
-    this.#sendText(call.proxy, text, head.type);
+    const text = encodeAnswer(call.callId, answer, this.#maxFrameChars);
+    this.#sendText(call.proxy, text, 'client:tool-result');
   }
 
   #abort(proxy: string, callId: string, reason: ToolProxyError): void {
@@ -325,24 +305,4 @@ export class ToolProvider {
       this.#logger.error({ error: describeUnknown(error) }, 'internal error in channel handler');
     }
   }
-}
-
-function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): ToolProxyError {
-  const reason = CANCEL_REASONS.find((known) => known === frame.reason);
-  const why = [frame.reason ?? 'no reason given', frame.detail].filter(Boolean).join(': ');
-  return new ToolProxyError(ErrorCode.Cancelled, `The proxy cancelled the call (${why}).`, {
-    callId: frame.call_id,
-    ...(reason === undefined ? {} : { reason }),
-    ...(frame.detail === undefined ? {} : { detail: frame.detail }),
-  });
-}
-
-function timedOutByProxy(frame: Frame<'agent:tool-call-timeout'>): ToolProxyError {
-  return new ToolProxyError(
-    ErrorCode.Timeout,
-    'The proxy stopped waiting for the call (deadline passed).',
-    {
-      callId: frame.call_id,
-    },
-  );
 }

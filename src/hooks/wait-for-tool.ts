@@ -1,0 +1,34 @@
+/** Waiting for a tool to be registered, with one subscription removed however the wait ends. */
+import { cancelledError } from '../calls/messages.js';
+import type { HookBus } from './bus.js';
+import type { HookEvents } from './events.js';
+
+/**
+ * Resolves with `lookup(name)` once it is defined: at once, or on the `tool:registered` event that
+ * makes it so. Rejects with CANCELLED if `signal` aborts first.
+ */
+export function waitForTool<T>(
+  hooks: HookBus<HookEvents>,
+  name: string,
+  lookup: (name: string) => T | undefined,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  const present = lookup(name);
+  if (present !== undefined) return Promise.resolve(present);
+  if (signal?.aborted)
+    return Promise.reject(cancelledError('caller-aborted', undefined, signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      unsubscribe();
+      reject(cancelledError('caller-aborted', undefined, signal?.reason));
+    };
+    const unsubscribe = hooks.on('tool:registered', ({ tool }) => {
+      const registered = tool.name === name ? lookup(name) : undefined;
+      if (registered === undefined) return;
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      resolve(registered);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
