@@ -300,10 +300,10 @@ describe('schema bombs get a clear answer', () => {
     await proxy.close();
   });
 
-  // Not fixed: each `$ref` level that refers twice to the one below doubles the work of validating
-  // one argument, so a schema far under every cap (a few hundred nodes) can keep the proxy's event
-  // loop busy for hours on the first call. Refusing it needs a bound on the expanded size of the
-  // schema (local `$ref`s followed), which the caps do not give.
+  // Each `$ref` level that refers twice to the one below doubles the work of validating one
+  // argument, so a schema far under every node cap (a few hundred nodes) could keep the proxy's
+  // event loop busy for hours on the first call: the expanded size (local `$ref`s followed) is
+  // bounded too, and this one is refused at registration.
   it('a schema whose validation work doubles with every $ref level is refused', async () => {
     const reply = await registered(write(refFanOut(40)));
     expect(reply).toMatchObject({ success: false, reason: 'schema-invalid' });

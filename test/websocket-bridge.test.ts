@@ -188,6 +188,33 @@ describe('frames', () => {
     });
   });
 
+  it.each([
+    ['by default, a token without toolproxy.provider=true', undefined, 'registration-failed'],
+    ["with providers: 'any', the same token", 'any' as const, 'registered'],
+  ])('%s: its registrations are %s', async (_, providers, outcome) => {
+    const served = await serve(newBridge(providers === undefined ? {} : { providers }));
+    cleanups.push(() => served.close());
+    const proxy = new ToolProxy();
+    await proxy.start(served.bridge);
+    cleanups.push(() => proxy.close());
+    const provider = new ToolProvider({
+      tools: [
+        defineTool({ name: 'peek', description: 'x', input: z.object({}), handler: () => 1 }),
+      ],
+    });
+    cleanups.push(() => provider.close());
+    const answers: Array<{ kind: string; reason?: string | undefined }> = [];
+    provider.events.on('registered', () => answers.push({ kind: 'registered' }));
+    provider.events.on('registration-failed', ({ reason }) =>
+      answers.push({ kind: 'registration-failed', reason }),
+    );
+    await provider.connect(channel(served, { token: () => oddToken('viewer') }));
+    await waitFor(() => answers.length > 0);
+    expect(answers[0]?.kind).toBe(outcome);
+    if (outcome === 'registration-failed') expect(answers[0]?.reason).toBe('not-allowed');
+    expect(proxy.tools().length).toBe(outcome === 'registered' ? 1 : 0);
+  });
+
   it('an oversize frame closes the connection with 1009; oversize sends are refused', async () => {
     const { bridge, events, served } = await started({ maxFrameBytes: 1_024 });
     const socket = await client(`${served.url}?token=${await providerToken('robot')}`);

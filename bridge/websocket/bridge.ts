@@ -20,6 +20,8 @@ import {
   refuse,
   selectProtocol,
 } from './auth.js';
+import { type ProviderPolicyOption, providerPolicy } from '../livekit/policy.js';
+import type { ProviderPolicy } from '../livekit/room-port.js';
 import {
   CloseCode,
   DEFAULT_MAX_FRAME_BYTES,
@@ -45,6 +47,12 @@ export interface WebSocketBridgeOptions {
    * was sent to. Requests without an `Origin` header (programs, not pages) are always allowed.
    */
   allowedOrigins?: OriginPolicy;
+  /**
+   * Who may offer tools, as in a LiveKit room: by default only holders of a token with the
+   * attribute `toolproxy.provider=true` (what `mintProviderToken` and `toolproxy token` mint);
+   * others may connect, but their registrations are refused (`not-allowed`).
+   */
+  providers?: ProviderPolicyOption;
   /** Largest frame either way, in bytes of UTF-8. Default 1 MiB. */
   maxFrameBytes?: number;
   /** A provider that has not answered the previous ping by the next one is dropped. Default 5,000 ms. */
@@ -67,6 +75,7 @@ export class WebSocketBridge implements ToolChannel {
   readonly #room: string;
   readonly #path: string;
   readonly #origins: OriginPolicy | undefined;
+  readonly #mayProvide: ProviderPolicy;
   readonly #maxFrame: number;
   readonly #pingMs: number;
   readonly #logger: Logger;
@@ -85,6 +94,7 @@ export class WebSocketBridge implements ToolChannel {
     this.#room = options.room ?? DEFAULT_ROOM;
     this.#path = options.path ?? DEFAULT_PATH;
     this.#origins = options.allowedOrigins;
+    this.#mayProvide = providerPolicy(options.providers);
     this.#maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#pingMs = options.pingIntervalMs ?? 5_000;
     this.#logger = options.logger ?? silentLogger;
@@ -191,7 +201,8 @@ export class WebSocketBridge implements ToolChannel {
       return;
     }
     handOver();
-    this.#server.handleUpgrade(request, socket, head, (ws) => this.#opened(verdict.peer, ws));
+    const peer = { ...verdict.peer, mayProvide: this.#mayProvide(verdict.peer) };
+    this.#server.handleUpgrade(request, socket, head, (ws) => this.#opened(peer, ws));
   }
 
   /** Started and not closed (checked again after every await). */

@@ -11,7 +11,7 @@ import { type Logger, ToolProxy } from '../../src/index.js';
 import { HookIngress } from '../hooks/index.js';
 import { McpHttpEndpoint, serveMcpStdio } from '../mcp/index.js';
 import { isLoopback, type ServeConfig } from './config.js';
-import { route } from './http-routes.js';
+import { hostAndOriginAllowed, route } from './http-routes.js';
 import { buildPageAssets } from './page.js';
 
 export interface RunningServe {
@@ -97,6 +97,7 @@ export async function startServe(
   const mcp = new McpHttpEndpoint(proxy, { logger, ...(requireSecret ? { secret } : {}) });
   const hooks = new HookIngress(proxy, { secret, requireSecret, logger });
   const embedded = channel instanceof WebSocketBridge ? channel : undefined;
+  const hostAllowed = (hostname: string) => !loopback || isLoopback(hostname);
   const server = createServer(
     {
       headersTimeout: timeouts.headersMs,
@@ -113,7 +114,7 @@ export async function startServe(
         pendingCalls: proxy.pendingCalls,
       }),
       page: embedded === undefined ? undefined : await buildPageAssets(),
-      hostAllowed: (hostname) => !loopback || isLoopback(hostname),
+      hostAllowed,
       pageToken:
         embedded !== undefined && loopback
           ? (identity) =>
@@ -122,6 +123,11 @@ export async function startServe(
     }),
   );
   server.on('upgrade', (request, socket, head) => {
+    // The same Host/Origin guard as every route: a rebound name must not reach the bridge either.
+    if (!hostAndOriginAllowed({ hostAllowed }, request)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (embedded === undefined || !embedded.handleUpgrade(request, socket, head)) socket.destroy();
   });
   await listen(server, config.port, config.host);

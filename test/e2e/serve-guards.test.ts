@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mintProviderToken } from '../../bridge/livekit/index.js';
 import { type ServeFixture, startServeFixture } from './serve-fixture.js';
 
 let fixture: ServeFixture;
@@ -12,17 +13,24 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.close());
 
-function get(path: string, headers: Record<string, string>): Promise<number> {
+function send(method: string, path: string, headers: Record<string, string>): Promise<number> {
   const url = new URL(path, fixture.serve.url);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers }, (response) => {
+    const req = request(url, { method, headers }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     });
+    // An upgrade that is refused answers with a plain response; one that is accepted would not.
+    req.on('upgrade', (_response, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
     req.on('error', reject);
-    req.end();
+    req.end(method === 'POST' ? '{}' : undefined);
   });
 }
+
+const get = (path: string, headers: Record<string, string>) => send('GET', path, headers);
 
 it('serves its own origin and non-browser clients', async () => {
   const host = new URL(fixture.serve.url).host;
@@ -39,4 +47,29 @@ it('refuses a Host that is not a loopback name (DNS rebinding) with 403', async 
   const port = new URL(fixture.serve.url).port;
   expect(await get('/token?identity=page-1', { host: `rebound.example:${port}` })).toBe(403);
   expect(await get('/healthz', { host: `rebound.example:${port}` })).toBe(403);
+});
+
+it('the Origin guard covers POST /hooks and /mcp too (a page cannot stop calls or call tools)', async () => {
+  const headers = { origin: 'https://evil.example', 'content-type': 'text/plain' };
+  expect(await send('POST', '/hooks/agent_loop_stopped', headers)).toBe(403);
+  expect(await send('POST', '/mcp', headers)).toBe(403);
+});
+
+it('the Host guard covers the WebSocket bridge upgrade (DNS rebinding), before any token check', async () => {
+  const port = new URL(fixture.serve.url).port;
+  const token = await mintProviderToken({
+    ...fixture.keys,
+    room: 'toolproxy',
+    identity: 'robot-1',
+  });
+  const upgrade = {
+    connection: 'Upgrade',
+    upgrade: 'websocket',
+    'sec-websocket-version': '13',
+    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  };
+  expect(await get(`/bridge?token=${token}`, { ...upgrade, host: `rebound.example:${port}` })).toBe(
+    403,
+  );
+  expect(await get(`/bridge?token=${token}`, upgrade)).toBe(101);
 });
