@@ -15,7 +15,11 @@ import {
 } from '../bridge/livekit/index.js';
 import { rtcProviderChannel } from '../bridge/livekit/node-provider.js';
 import { rtcRoomPort } from '../bridge/livekit/rtc-port.js';
-import { FakeLiveKitServer, FakeRtcRoom } from '../bridge/livekit/testing/index.js';
+import {
+  FakeLiveKitServer,
+  FakeRtcRoom,
+  type FakeTextStreamReader,
+} from '../bridge/livekit/testing/index.js';
 import { defineTool, ToolProvider, ToolProxy } from '../src/index.js';
 import { flush } from './support/util.js';
 
@@ -212,6 +216,44 @@ describe('LiveKit bridge, agent side', () => {
     const big = 'é'.repeat(200_000); // 400 KB of UTF-8 each way
     await expect(proxy.call('echo', { text: big })).resolves.toBe(big);
     expect(server.largestPacketBytes).toBeLessThanOrEqual(15_000);
+  });
+
+  it('a text stream past the frame limit is dropped while it arrives, never read whole', async () => {
+    const server = new FakeLiveKitServer();
+    const readers: FakeTextStreamReader[] = [];
+    const { proxy } = await startProxy(server, {
+      maxFrameBytes: 50_000,
+      runtime: {
+        createRoom: () => {
+          const room = new FakeRtcRoom(server);
+          const register = room.registerTextStreamHandler.bind(room);
+          room.registerTextStreamHandler = (topic, handler) => {
+            register(topic, (reader, participant) => {
+              readers.push(reader as FakeTextStreamReader);
+              handler(reader, participant);
+            });
+          };
+          return room;
+        },
+        port: rtcRoomPort,
+        dispose: () => Promise.resolve(),
+      },
+    });
+    const stranger = await rawClient(server, 'stranger', {});
+    await settle(server);
+    const huge = JSON.stringify({
+      type: 'client:tool-register',
+      name: 'x',
+      pad: 'y'.repeat(300_000),
+    });
+    await stranger.room.localParticipant?.sendText(huge, {
+      topic: 'hermes-control',
+      destinationIdentities: [AGENT],
+    });
+    await settle(server);
+    expect(readers).toHaveLength(1);
+    expect(readers[0]?.closedEarly).toBe(true);
+    expect(proxy.stats().frames.received).toBe(0);
   });
 
   it('a configured topic carries both directions (new deployments)', async () => {

@@ -101,14 +101,13 @@ export class LiveKitChannel implements ToolChannel {
         if (payload.length > this.#maxFrame) return;
         handlers.onFrame(sender, this.#decoder.decode(payload));
       },
-      text: (text, sender) => {
+      text: (read, sender) => {
         if (sender === undefined) return;
-        text.then(
-          (whole) => {
-            if (whole.length <= this.#maxFrame) handlers.onFrame(sender, whole);
-          },
-          () => {}, // a stream cut short (the sender left, the room closed) carries no frame
-        );
+        // Chars, not bytes, while reading (a char is at least one byte): a cheap bound that stops
+        // a stream far past the limit early; the core checks frames against its own limit.
+        void read(this.#maxFrame).then((whole) => {
+          if (whole !== undefined) handlers.onFrame(sender, whole);
+        });
       },
       joined: (peer) => handlers.onPeerJoined(peer),
       left: (peer) => handlers.onPeerLeft(peer),

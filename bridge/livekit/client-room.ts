@@ -22,7 +22,7 @@ export interface ClientLocalParticipant {
   sendText(text: string, options?: ClientTextOptions): Promise<unknown>;
 }
 
-export type ClientTextReader = Pick<TextStreamReader, 'readAll'>;
+export type ClientTextReader = Pick<TextStreamReader, 'readAll' | typeof Symbol.asyncIterator>;
 export type ClientTextStreamHandler = (
   reader: ClientTextReader,
   participant: { identity: string },

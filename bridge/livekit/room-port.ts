@@ -7,8 +7,11 @@ import type { PeerInfo } from '../../src/channel.js';
 export interface RoomPortListeners {
   /** A data packet; `sender` is undefined when the server sent it (no participant). */
   data(payload: Uint8Array, sender: PeerInfo | undefined, topic: string | undefined): void;
-  /** A complete text stream on the channel's stream topic. */
-  text(text: Promise<string>, sender: PeerInfo | undefined): void;
+  /**
+   * A text stream on the channel's stream topic: `read(maxChars)` resolves with its text, or
+   * undefined once it grows past `maxChars` (then the rest is never read) or is cut short.
+   */
+  text(read: (maxChars: number) => Promise<string | undefined>, sender: PeerInfo | undefined): void;
   joined(peer: PeerInfo): void;
   left(peer: PeerInfo): void;
   disconnected(reason: string): void;
@@ -71,7 +74,7 @@ export interface EventRoom<P extends { identity: string }> {
   off(event: 'reconnecting' | 'reconnected', listener: () => void): unknown;
   registerTextStreamHandler(
     topic: string,
-    handler: (reader: { readAll(): Promise<string> }, participant: { identity: string }) => void,
+    handler: (reader: AsyncIterable<string>, participant: { identity: string }) => void,
   ): void;
   unregisterTextStreamHandler(topic: string): void;
 }
@@ -99,7 +102,10 @@ export function listenToRoom<P extends { identity: string }>(
   room.on('reconnected', onReconnected);
   room.registerTextStreamHandler(streamTopic, (reader, { identity }) => {
     const sender = room.remoteParticipants.get(identity);
-    listeners.text(reader.readAll(), sender === undefined ? undefined : toPeer(sender));
+    listeners.text(
+      (maxChars) => readCapped(reader, maxChars),
+      sender === undefined ? undefined : toPeer(sender),
+    );
   });
   return () => {
     room.off('dataReceived', onData);
@@ -110,4 +116,25 @@ export function listenToRoom<P extends { identity: string }>(
     room.off('reconnected', onReconnected);
     room.unregisterTextStreamHandler(streamTopic);
   };
+}
+
+/**
+ * Reads a text stream chunk by chunk, giving up as soon as it is longer than `maxChars`: any
+ * participant can send a stream, and reading it whole first would let one hold as much memory as
+ * it cares to send. Leaving the loop early closes the reader (both SDKs), so the rest is dropped.
+ */
+export async function readCapped(
+  reader: AsyncIterable<string>,
+  maxChars: number,
+): Promise<string | undefined> {
+  let text = '';
+  try {
+    for await (const chunk of reader) {
+      text += chunk;
+      if (text.length > maxChars) return undefined;
+    }
+  } catch {
+    return undefined; // cut short: the sender left, or the room closed
+  }
+  return text;
 }

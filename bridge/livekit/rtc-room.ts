@@ -26,7 +26,7 @@ export interface RtcLocalParticipant {
   sendText(text: string, options?: RtcTextOptions): Promise<unknown>;
 }
 
-export type RtcTextReader = Pick<TextStreamReader, 'readAll'>;
+export type RtcTextReader = Pick<TextStreamReader, 'readAll' | typeof Symbol.asyncIterator>;
 export type RtcTextStreamHandler = (
   reader: RtcTextReader,
   participant: { identity: string },
