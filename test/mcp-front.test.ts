@@ -146,6 +146,10 @@ describe('handshake and tools/list', () => {
     expect(client.getServerVersion()).toMatchObject({ name: 'toolproxy-test', version: '9.9.9' });
   });
 
+  it('gives agents no server instructions: provider text stays in tool entries, as data', () => {
+    expect(client.getInstructions()).toBeUndefined();
+  });
+
   it('lists the proxy tools in its order, with their schema, annotations and title', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(proxy.tools().map((tool) => tool.name));
