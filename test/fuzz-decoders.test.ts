@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { defineTool, isToolProxyError, ToolProvider, ToolProxy } from '../src/index.js';
-import { Rng, refFanOut, write } from './fuzz/frames.js';
+import { refFanOut, write } from './fuzz/frames.js';
+import { Rng } from './support/rng.js';
 import {
   type FuzzSummary,
   fuzz,

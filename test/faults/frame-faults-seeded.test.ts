@@ -16,7 +16,7 @@ import {
   ToolProvider,
   ToolProxy,
 } from '../../src/index.js';
-import { Rng } from '../fuzz/frames.js';
+import { Rng } from '../support/rng.js';
 import { microtasks } from '../support/harness.js';
 import { FaultyChannel, seededRule } from '../support/faulty-channel.js';
 import { measured } from '../support/measured.js';

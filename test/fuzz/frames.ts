@@ -5,35 +5,7 @@
  * out as JSON text, then sometimes mutated as text (truncated, spliced, with lone surrogates).
  */
 
-/** mulberry32: small, fast, deterministic. */
-export class Rng {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  }
-
-  int(below: number): number {
-    return Math.floor(this.next() * below);
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('pick from nothing');
-    return items[this.int(items.length)] as T;
-  }
-}
+import type { Rng } from '../support/rng.js';
 
 // ---- JSON trees ----------------------------------------------------------------------------------
 

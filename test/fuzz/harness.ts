@@ -44,10 +44,10 @@ import {
   randomString,
   randomValue,
   Raw,
-  type Rng,
   schemaBomb,
   write,
 } from './frames.js';
+import type { Rng } from '../support/rng.js';
 
 export interface FuzzSummary {
   frames: number;

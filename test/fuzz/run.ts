@@ -11,7 +11,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
-import { Rng } from './frames.js';
+import { Rng } from '../support/rng.js';
 import {
   type FuzzSummary,
   ProviderFuzz,

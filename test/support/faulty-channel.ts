@@ -5,7 +5,7 @@
  * receives (`in`). Delays use the global setTimeout, so fake timers drive them.
  */
 import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/index.js';
-import { Rng } from '../fuzz/frames.js';
+import { Rng } from './rng.js';
 
 export type Direction = 'out' | 'in';
 
