@@ -51,7 +51,28 @@ describe('state kept per provider', () => {
     for (const peer of peers) await peer.channel.close();
     await flush();
     expect(proxy.tools()).toHaveLength(0);
+    // Each spent a little of its budget: kept until it has refilled (registrations: 128 at 20/s).
+    expect(proxy.trackedProviders).toBe(1_000);
+    await vi.advanceTimersByTimeAsync(6_400);
     expect(proxy.trackedProviders).toBe(0);
+  });
+
+  it('a provider that leaves with its budget spent gets no fresh burst by joining again', async () => {
+    await setup({ framesPerSecond: 10, frameBurst: 20 });
+    const peer = await WirePeer.join(room, 'burster');
+    for (let i = 0; i < 40; i++) await peer.send({ type: 'client:tool-unregister', name: 'x' });
+    await flush();
+    expect(proxy.stats().frames.rateLimited).toBe(20);
+    await peer.channel.close();
+    await flush();
+    const again = await WirePeer.join(room, 'burster');
+    for (let i = 0; i < 40; i++) await again.send({ type: 'client:tool-unregister', name: 'x' });
+    await flush();
+    expect(proxy.stats().frames.rateLimited).toBe(60); // no new 20-frame burst
+    await vi.advanceTimersByTimeAsync(2_000); // refilled: a full burst again
+    for (let i = 0; i < 40; i++) await again.send({ type: 'client:tool-unregister', name: 'x' });
+    await flush();
+    expect(proxy.stats().frames.rateLimited).toBe(80);
   });
 
   it("the proxy's lost connection clears it too", async () => {

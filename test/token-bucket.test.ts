@@ -75,14 +75,19 @@ describe('ProviderLimits', () => {
     );
   }
 
-  it('keeps one budget per provider', () => {
-    const budgets = limits(() => 0);
+  it('keeps one budget per provider; a spent one outlives its provider until it refills', () => {
+    let now = 0;
+    const budgets = limits(() => now);
     expect([budgets.take('frames', 'a'), budgets.take('frames', 'a')]).toEqual([true, true]);
     expect(budgets.take('frames', 'a')).toBe(false);
     expect(budgets.take('frames', 'b')).toBe(true);
     expect(budgets.size).toBe(2);
     budgets.forget('a');
-    expect(budgets.size).toBe(1);
+    expect(budgets.size).toBe(2); // 'a' left with its budget spent
+    expect(budgets.take('frames', 'a')).toBe(false); // and comes back to it
+    budgets.forget('a');
+    now += 60_000;
+    expect(budgets.size).toBe(1); // refilled: forgotten
     budgets.clear();
     expect(budgets.size).toBe(0);
   });

@@ -1,7 +1,9 @@
 /**
- * Per-provider budgets: a frame bucket and a registration bucket per identity, made on first use
- * and forgotten when the provider leaves. Also decides when a refusal is worth reporting, so a
- * flood costs one log line and one notice per interval, not one per frame.
+ * Per-provider budgets: a frame bucket and a registration bucket per identity, made on first use.
+ * A provider that leaves with a budget spent keeps it until it has refilled, so leaving and
+ * joining again (a new connection with the same token) does not buy a fresh burst. Also decides
+ * when a refusal is worth reporting, so a flood costs one log line and one notice per interval,
+ * not one per frame.
  */
 import type { ResolvedLimits } from './limit-options.js';
 import { type RateLimit, TokenBucket } from './token-bucket.js';
@@ -46,10 +48,18 @@ class Budget {
 
 type ProviderState = Record<Kind, Budget | undefined>;
 
+function refilled(state: ProviderState, now: number): boolean {
+  return (
+    (state.frames?.bucket.isFull(now) ?? true) && (state.registrations?.bucket.isFull(now) ?? true)
+  );
+}
+
 export class ProviderLimits {
   readonly limits: ResolvedLimits;
   readonly #now: () => number;
   readonly #states = new Map<string, ProviderState>();
+  /** Providers gone with a budget still spent, oldest departure first, until it has refilled. */
+  readonly #departed = new Map<string, ProviderState>();
   #sweepAt = MIN_SWEEP_AT;
 
   constructor(limits: ResolvedLimits, now: () => number) {
@@ -57,15 +67,18 @@ export class ProviderLimits {
     this.#now = now;
   }
 
-  /** Providers with state kept now. */
+  /** Providers with state kept now, present or departed with a budget still spent. */
   get size(): number {
-    return this.#states.size;
+    if (this.#departed.size > 0) this.#pruneDeparted(this.#now());
+    return this.#states.size + this.#departed.size;
   }
 
   /** Takes a token of `kind` from the provider's budget; true if there was one (or no limit). */
   take(kind: Kind, provider: string): boolean {
     if (this.limits[kind] === undefined) return true;
-    return this.#state(provider)[kind]?.bucket.take(this.#now()) ?? true;
+    const now = this.#now();
+    if (this.#departed.size > 0) this.#pruneDeparted(now);
+    return this.#state(provider)[kind]?.bucket.take(now) ?? true;
   }
 
   /** A frame that turned out to settle one of the provider's calls is not charged to it. */
@@ -79,18 +92,31 @@ export class ProviderLimits {
     return budget?.refused(this.#now()) ?? { retryAfterMs: 0, report: undefined };
   }
 
+  /** The provider left: its state goes, unless its budget is still spent (then once refilled). */
   forget(provider: string): void {
+    const state = this.#states.get(provider);
+    if (state === undefined) return;
     this.#states.delete(provider);
+    const now = this.#now();
+    if (!refilled(state, now)) this.#departed.set(provider, state);
+    this.#pruneDeparted(now);
   }
 
   clear(): void {
     this.#states.clear();
+    this.#departed.clear();
     this.#sweepAt = MIN_SWEEP_AT;
   }
 
   #state(provider: string): ProviderState {
     const known = this.#states.get(provider);
     if (known !== undefined) return known;
+    const back = this.#departed.get(provider);
+    if (back !== undefined) {
+      this.#departed.delete(provider);
+      this.#states.set(provider, back);
+      return back;
+    }
     const now = this.#now();
     if (this.#states.size >= this.#sweepAt) this.#sweep(now);
     const { frames, registrations } = this.limits;
@@ -109,11 +135,20 @@ export class ProviderLimits {
    */
   #sweep(now: number): void {
     for (const [provider, state] of this.#states) {
-      const idle =
-        (state.frames?.bucket.isFull(now) ?? true) &&
-        (state.registrations?.bucket.isFull(now) ?? true);
-      if (idle) this.#states.delete(provider);
+      if (refilled(state, now)) this.#states.delete(provider);
     }
     this.#sweepAt = Math.max(MIN_SWEEP_AT, 2 * this.#states.size);
+  }
+
+  /**
+   * Drops departed providers whose budgets have refilled, oldest first, stopping at the first one
+   * still spent: budgets refill at the same rates, so earlier departures refill first (near
+   * enough), and the check costs one entry per call when nothing is due.
+   */
+  #pruneDeparted(now: number): void {
+    for (const [provider, state] of this.#departed) {
+      if (!refilled(state, now)) return;
+      this.#departed.delete(provider);
+    }
   }
 }
