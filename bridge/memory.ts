@@ -90,9 +90,6 @@ export class InMemoryRoom {
   }
 }
 
-/** Settled promises are immutable, so every successful send can return the same one. */
-const HANDED_OVER = Promise.resolve();
-
 export class InMemoryChannel implements ToolChannel {
   readonly info: PeerInfo;
   readonly #room: InMemoryRoom;
@@ -128,11 +125,15 @@ export class InMemoryChannel implements ToolChannel {
     return this.#room.present(this.identity).map((m) => m.info);
   }
 
-  send(to: string, text: string): Promise<void> {
+  /**
+   * Hands the frame over at once: undefined when it was (no promise to make or await per frame;
+   * a stop sends thousands), a rejected promise when it could not be.
+   */
+  send(to: string, text: string): Promise<void> | undefined {
     if (this.#state !== 'open') return Promise.reject(new Error('channel is not open'));
     try {
       this.#room.deliver(this, to, text);
-      return HANDED_OVER;
+      return undefined;
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

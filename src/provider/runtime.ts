@@ -292,7 +292,8 @@ export class ToolProvider {
     const failed = (error: unknown) =>
       this.#logger.warn({ to, type, error: describeUnknown(error) }, 'send failed');
     try {
-      Promise.resolve(channel.send(to, text)).catch(failed);
+      // A channel that hands over synchronously returns nothing: no promise per frame then.
+      channel.send(to, text)?.catch(failed);
     } catch (error) {
       failed(error);
     }

@@ -91,8 +91,8 @@ export class WirePeer {
     this.received.length = 0;
   }
 
-  sendText(text: string, to = this.to): Promise<void> {
-    return this.channel.send(to, text);
+  async sendText(text: string, to = this.to): Promise<void> {
+    await this.channel.send(to, text);
   }
 
   send(frame: JsonObject, to = this.to): Promise<void> {
