@@ -215,6 +215,14 @@ describe('frames', () => {
     expect(proxy.tools().length).toBe(outcome === 'registered' ? 1 : 0);
   });
 
+  it('does not negotiate compression, even when the client offers it (no inflate bombs)', async () => {
+    const { served } = await started();
+    const socket = await client(`${served.url}?token=${await providerToken('robot')}`, [], {
+      perMessageDeflate: true,
+    });
+    expect(socket.extensions).toBe('');
+  });
+
   it('an oversize frame closes the connection with 1009; oversize sends are refused', async () => {
     const { bridge, events, served } = await started({ maxFrameBytes: 1_024 });
     const socket = await client(`${served.url}?token=${await providerToken('robot')}`);

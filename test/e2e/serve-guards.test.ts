@@ -2,9 +2,14 @@
  * A web page in the user's browser must not drive a proxy bound to loopback: requests from another
  * origin, or under a DNS name rebound to 127.0.0.1, are refused before any route runs.
  */
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mintProviderToken } from '../../bridge/livekit/index.js';
+import { route } from '../../proxy/cli/http-routes.js';
+import { HookIngress } from '../../proxy/hooks/index.js';
+import { McpHttpEndpoint } from '../../proxy/mcp/index.js';
+import { ToolProxy } from '../../src/index.js';
 import { type ServeFixture, startServeFixture } from './serve-fixture.js';
 
 let fixture: ServeFixture;
@@ -72,4 +77,33 @@ it('the Host guard covers the WebSocket bridge upgrade (DNS rebinding), before a
     403,
   );
   expect(await get(`/bridge?token=${token}`, upgrade)).toBe(101);
+});
+
+it('hands page tokens only for identities of the allowed form', async () => {
+  expect(await get('/token?identity=page%201', {})).toBe(400);
+  expect(await get(`/token?identity=${'a'.repeat(65)}`, {})).toBe(400);
+  expect(await get('/token?identity=page-1.a_b', {})).toBe(200);
+});
+
+it('serves no /token where pages may not get tokens (off loopback, or in LiveKit mode)', async () => {
+  const proxy = new ToolProxy();
+  const server = createServer(
+    route({
+      mcp: new McpHttpEndpoint(proxy),
+      hooks: new HookIngress(proxy, { requireSecret: false }),
+      health: () => ({}),
+      page: undefined,
+      pageToken: undefined,
+      hostAllowed: () => true,
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const answer = await fetch(`http://127.0.0.1:${port}/token?identity=page-1`);
+    expect(answer.status).toBe(404);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await proxy.close();
+  }
 });
