@@ -218,6 +218,18 @@ describe('LiveKit bridge, agent side', () => {
     expect(server.largestPacketBytes).toBeLessThanOrEqual(15_000);
   });
 
+  it('a packet past the frame limit is dropped on receipt', async () => {
+    const server = new FakeLiveKitServer();
+    const { proxy } = await startProxy(server, { maxFrameBytes: 1_000 });
+    const robot = await rawClient(server, 'robot');
+    await settle(server);
+    await robot.publish({ ...register('big'), description: 'd'.repeat(2_000) });
+    await robot.publish(register('small'));
+    await settle(server);
+    expect(proxy.stats().frames.received).toBe(1);
+    expect(proxy.tools().map((tool) => tool.name)).toEqual(['small']);
+  });
+
   it('a text stream past the frame limit is dropped while it arrives, never read whole', async () => {
     const server = new FakeLiveKitServer();
     const readers: FakeTextStreamReader[] = [];
