@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InMemoryRoom } from '../bridge/memory.js';
 import type { ProgressUpdate, ProxyStats, ToolProxy, ToolProxyOptions } from '../src/index.js';
-import { flush, spyLogger } from './support/util.js';
+import { flush, spyLogger, useFakeClock } from './support/util.js';
 import { type JsonObject, registerFrame, startProxy, WirePeer } from './support/wire-peer.js';
 
 const logger = spyLogger();
@@ -35,15 +35,9 @@ function delta<K extends keyof ProxyStats>(
   ) as Record<keyof ProxyStats[K], number>;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  for (const fn of Object.values(logger)) fn.mockClear();
-});
+// `proxy` is unset until a test's setup runs.
 
-afterEach(async () => {
-  await proxy?.close();
-  vi.useRealTimers();
-});
+useFakeClock(logger, () => proxy);
 
 describe('registration', () => {
   beforeEach(() => setup({ maxDescriptionChars: 100 }));

@@ -2,7 +2,7 @@
  * The state limits keep per provider, on fake timers: freed when providers leave or the proxy's
  * connection is lost, and bounded under a 100,000-frame flood, whose measured outcome is asserted.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { InMemoryRoom } from '../bridge/memory.js';
 import { ToolProxy, type ToolProxyOptions } from '../src/index.js';
 import {
@@ -12,7 +12,7 @@ import {
   startCall,
   warnings,
 } from './support/limits-world.js';
-import { flush, spyLogger } from './support/util.js';
+import { flush, spyLogger, useFakeClock } from './support/util.js';
 import { registerFrame, WirePeer } from './support/wire-peer.js';
 
 const logger = spyLogger();
@@ -26,15 +26,9 @@ async function setup(options: ToolProxyOptions = {}): Promise<void> {
   ({ room, proxy, robot, flood } = await limitsWorld({ logger, ...options }));
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  for (const fn of Object.values(logger)) fn.mockClear();
-});
+// `proxy` is unset until a test's setup runs.
 
-afterEach(async () => {
-  await proxy?.close();
-  vi.useRealTimers();
-});
+useFakeClock(logger, () => proxy);
 
 describe('state kept per provider', () => {
   it('1,000 providers joining and leaving leave no state behind', async () => {

@@ -3,7 +3,7 @@
  * budget (and the results it must never cost a caller), the notice a throttled provider gets, the
  * result size cap and the options. State and floods: limits-state.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { InMemoryRoom } from '../bridge/memory.js';
 import { defineTool, ToolProvider, ToolProxy, type ToolProxyOptions } from '../src/index.js';
@@ -16,7 +16,7 @@ import {
   startCall,
   warnings,
 } from './support/limits-world.js';
-import { flush, spyLogger } from './support/util.js';
+import { flush, spyLogger, useFakeClock } from './support/util.js';
 import { registerFrame, type WirePeer } from './support/wire-peer.js';
 
 const logger = spyLogger();
@@ -30,15 +30,9 @@ async function setup(options: ToolProxyOptions = {}): Promise<void> {
   ({ room, proxy, robot, flood } = await limitsWorld({ logger, ...options }));
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  for (const fn of Object.values(logger)) fn.mockClear();
-});
+// `proxy` is unset until a test's setup runs.
 
-afterEach(async () => {
-  await proxy?.close();
-  vi.useRealTimers();
-});
+useFakeClock(logger, () => proxy);
 
 describe('registration budget', () => {
   beforeEach(() => setup({ registrationsPerSecond: 10, registrationBurst: 5 }));

@@ -1,5 +1,5 @@
 /** Small helpers shared by the tests. */
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 /**
  * Lets the in-memory room deliver everything queued (and whatever that triggers): one macrotask
@@ -30,4 +30,22 @@ export function deferred<T = unknown>(): Deferred<T> {
 /** A logger whose methods are spies. */
 export function spyLogger() {
   return { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+}
+
+/**
+ * Fake timers and a spied logger for every test of the file: timers faked and the spies cleared
+ * before each test; after it, the proxy `current()` returns (if any) closed and real timers back.
+ */
+export function useFakeClock(
+  logger: ReturnType<typeof spyLogger>,
+  current: () => { close(): Promise<void> } | undefined,
+): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    for (const fn of Object.values(logger)) fn.mockClear();
+  });
+  afterEach(async () => {
+    await current()?.close();
+    vi.useRealTimers();
+  });
 }
