@@ -59,8 +59,16 @@ export const DEFAULT_SERVE_TIMEOUTS: Required<ServeTimeouts> = {
   pingIntervalMs: 5_000,
 };
 
+const DEFAULT_MAX_CONNECTIONS = 1_024;
+
 export interface ServeOptions {
   timeouts?: ServeTimeouts;
+  /**
+   * Open connections at once (providers' sockets, MCP streams, hook posts); beyond it a new one is
+   * closed at once, so a flood of idle sockets cannot exhaust the process's file descriptors.
+   * Default 1,024.
+   */
+  maxConnections?: number;
 }
 
 /**
@@ -84,6 +92,9 @@ export async function startServe(
   const timeouts = { ...DEFAULT_SERVE_TIMEOUTS, ...options.timeouts };
   if (timeouts.headersMs > timeouts.requestMs)
     throw new RangeError('serve: timeouts.headersMs must not exceed timeouts.requestMs');
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections <= 0)
+    throw new RangeError('serve: maxConnections must be a positive integer');
   const proxy = new ToolProxy({ logger });
   const loopback = isLoopback(config.host);
   const { apiKey, apiSecret } = config.keys;
@@ -122,6 +133,7 @@ export async function startServe(
           : undefined,
     }),
   );
+  server.maxConnections = maxConnections;
   server.on('upgrade', (request, socket, head) => {
     // The same Host/Origin guard as every route: a rebound name must not reach the bridge either.
     if (!hostAndOriginAllowed({ hostAllowed }, request)) {
