@@ -43,8 +43,9 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
     ctx.logger.warn({}, 'frame from a participant with no identity: dropped');
     return;
   }
-  if (!ctx.limits.take('frames', from.identity)) {
-    handleOverBudget(ctx, from.identity, text);
+  const over = ctx.limits.takeFrame(from.identity, text.length);
+  if (over !== undefined) {
+    handleOverBudget(ctx, from.identity, text, over);
     return;
   }
   const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
@@ -65,7 +66,8 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
       return;
     case 'client:tool-result':
       // Results settle calls the agent made: they are not charged to the provider's budget.
-      if (result(ctx, from.identity, frame, text.length)) ctx.limits.refundFrame(from.identity);
+      if (result(ctx, from.identity, frame, text.length))
+        ctx.limits.refundFrame(from.identity, text.length);
       return;
     case 'client:tool-progress':
       progress(ctx, from.identity, frame);
@@ -78,7 +80,12 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
  * pending calls: each call settles once, so those are bounded by the calls the agent sent it.
  * Only a frame whose text names such a call is parsed, and then only a result is taken from it.
  */
-function handleOverBudget(ctx: InboundContext, sender: string, text: string): void {
+function handleOverBudget(
+  ctx: InboundContext,
+  sender: string,
+  text: string,
+  over: 'frames' | 'chars',
+): void {
   if (mayBeOwnResult(ctx.calls, sender, text, ctx.maxFrameChars)) {
     const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
     if (decoded.ok && decoded.frame.type === 'client:tool-result') {
@@ -91,21 +98,28 @@ function handleOverBudget(ctx: InboundContext, sender: string, text: string): vo
     }
   }
   ctx.stats.frames.rateLimited++;
-  const { report, retryAfterMs } = ctx.limits.refused('frames', sender);
-  const limit = ctx.limits.limits.frames;
+  const cost = over === 'chars' ? text.length : 1;
+  const { report, retryAfterMs } = ctx.limits.refused(over, sender, cost);
+  const limit = ctx.limits.limits[over];
   if (report === undefined || limit === undefined) return;
   ctx.logger.warn(
-    { provider: sender, dropped: report, perSecond: limit.perSecond, burst: limit.burst },
+    {
+      provider: sender,
+      limit: over,
+      dropped: report,
+      perSecond: limit.perSecond,
+      burst: limit.burst,
+    },
     'provider over its frame budget: frames dropped',
   );
   ctx.reply(sender, {
     type: 'agent:rate-limited',
-    limit: 'frames',
+    limit: over,
     per_second: limit.perSecond,
     burst: limit.burst,
     dropped: report,
     retry_after_ms: retryAfterMs,
-    detail: frameRateDetail(limit, retryAfterMs),
+    detail: frameRateDetail(over, limit, retryAfterMs),
   });
 }
 

@@ -275,6 +275,7 @@ describe('schema bombs get a clear answer', () => {
     // 4,000 registrations as fast as they go: far over the default registration budget.
     const { room, proxy } = await startProxy({
       framesPerSecond: false,
+      charsPerSecond: false,
       registrationsPerSecond: false,
     });
     const robot = await WirePeer.join(room, 'robot');

@@ -223,6 +223,41 @@ describe('frame budget', () => {
   });
 });
 
+describe('character budget', () => {
+  // 5 frames of 4,000 chars fit the burst; then 10,000 chars a second.
+  beforeEach(() => setup({ maxFrameChars: 5_000, charsPerSecond: 10_000, charBurst: 20_000 }));
+  const padded = (n: number) =>
+    JSON.stringify({ type: 'client:tool-unregister', name: 'x', pad: 'p'.repeat(3_900), n });
+
+  it('big frames are dropped once their characters pass the budget, whatever their number', async () => {
+    for (let i = 0; i < 12; i++) await flood.sendText(padded(i));
+    await flush();
+    expect(flood.frames('agent:tool-unregistered')).toHaveLength(5);
+    expect(flood.frames('agent:rate-limited')).toEqual([
+      expect.objectContaining({
+        limit: 'chars',
+        per_second: 10_000,
+        burst: 20_000,
+        detail: expect.stringContaining('over 10000 characters of frames per second'),
+      }),
+    ]);
+    expect(proxy.stats().frames.rateLimited).toBe(7);
+    // Small frames from another provider are not held back by it.
+    await registered(robot, 'grip');
+    expect(proxy.getTool('grip')?.provider).toBe('robot');
+  });
+
+  it('a big result for a pending call is still taken when the character budget is spent', async () => {
+    await registered(flood, 'dump');
+    const { call, callId } = await startCall(proxy, flood, 'dump');
+    for (let i = 0; i < 6; i++) await flood.sendText(padded(i));
+    const big = 'r'.repeat(4_000);
+    await flood.send({ type: 'client:tool-result', call_id: callId, result: big });
+    await flush();
+    await expect(call).resolves.toBe(big);
+  });
+});
+
 describe('the agent:rate-limited notice', () => {
   it("is reported by toolproxy's own provider runtime, which keeps serving its calls", async () => {
     await setup({ framesPerSecond: 1, frameBurst: 1 });
@@ -303,7 +338,7 @@ describe('options', () => {
   });
 
   it('false turns the rate limits off', async () => {
-    await setup({ framesPerSecond: false, registrationsPerSecond: false });
+    await setup({ framesPerSecond: false, charsPerSecond: false, registrationsPerSecond: false });
     for (let i = 0; i < 1_000; i++) await robot.send({ type: 'client:tool-unregister', name: 'x' });
     await flush();
     expect(robot.frames()).toHaveLength(1_000);

@@ -110,10 +110,13 @@ describe('ProviderLimits', () => {
 
   it('keeps no state when every limit is off', () => {
     const budgets = new ProviderLimits(
-      resolveLimits({ framesPerSecond: false, registrationsPerSecond: Infinity }, FRAME_CONTEXT),
+      resolveLimits(
+        { framesPerSecond: false, charsPerSecond: false, registrationsPerSecond: Infinity },
+        FRAME_CONTEXT,
+      ),
       () => 0,
     );
-    for (let i = 0; i < 1_000; i++) expect(budgets.take('frames', `p${i}`)).toBe(true);
+    for (let i = 0; i < 1_000; i++) expect(budgets.takeFrame(`p${i}`, 100)).toBeUndefined();
     expect(budgets.take('registrations', 'p0')).toBe(true);
     expect(budgets.size).toBe(0);
   });
@@ -134,6 +137,7 @@ describe('resolveLimits', () => {
   it('fills in the documented defaults', () => {
     expect(resolveLimits({}, { maxFrameChars: 1_048_576, maxToolsPerProvider: 64 })).toEqual({
       frames: { perSecond: LIMIT_DEFAULTS.framesPerSecond, burst: 400 },
+      chars: { perSecond: 4 * 1_048_576, burst: 8 * 1_048_576 },
       registrations: { perSecond: LIMIT_DEFAULTS.registrationsPerSecond, burst: 128 },
       maxResultChars: 1_048_576,
     });
@@ -146,10 +150,20 @@ describe('resolveLimits', () => {
 
   it('false or Infinity turns a limit off', () => {
     const off = resolveLimits(
-      { framesPerSecond: false, registrationsPerSecond: Infinity, maxResultChars: false },
+      {
+        framesPerSecond: false,
+        charsPerSecond: Infinity,
+        registrationsPerSecond: Infinity,
+        maxResultChars: false,
+      },
       FRAME_CONTEXT,
     );
-    expect(off).toEqual({ frames: undefined, registrations: undefined, maxResultChars: 1_000 });
+    expect(off).toEqual({
+      frames: undefined,
+      chars: undefined,
+      registrations: undefined,
+      maxResultChars: 1_000,
+    });
   });
 
   it('a result cap above the frame cap is held to the frame cap', () => {
@@ -167,6 +181,8 @@ describe('resolveLimits', () => {
     ['an infinite burst', { registrationBurst: Infinity }],
     ['a zero result cap', { maxResultChars: 0 }],
     ['a negative result cap', { maxResultChars: -10 }],
+    ['a zero character rate', { charsPerSecond: 0 }],
+    ['a character burst below the frame cap', { charBurst: 999 }],
   ])('%s is refused with a RangeError', (_what, options) => {
     expect(() => resolveLimits(options, FRAME_CONTEXT)).toThrow(RangeError);
   });

@@ -14,6 +14,15 @@ export interface LimitOptions {
   /** Frames a provider may send at once after a quiet spell. Default twice `framesPerSecond` (400). */
   frameBurst?: number;
   /**
+   * Characters of frame text per second one provider may send: what its frames cost to parse,
+   * whatever their number. Over budget, frames are dropped like frames over `framesPerSecond`, and
+   * results for its own pending calls are still taken. Default 4 × `maxFrameChars` (4 Mi chars);
+   * `false` or `Infinity` disables.
+   */
+  charsPerSecond?: number | false;
+  /** Characters at once. Default 8 × `maxFrameChars`; at least `maxFrameChars`. */
+  charBurst?: number;
+  /**
    * Registrations per second one provider may make (each tool of a batch counts). Over budget, a
    * registration is refused with reason `rate-limited`. Default 20; `false` or `Infinity` disables.
    */
@@ -30,6 +39,7 @@ export interface LimitOptions {
 
 export interface ResolvedLimits {
   readonly frames: RateLimit | undefined;
+  readonly chars: RateLimit | undefined;
   readonly registrations: RateLimit | undefined;
   readonly maxResultChars: number;
 }
@@ -37,6 +47,9 @@ export interface ResolvedLimits {
 export const LIMIT_DEFAULTS = {
   framesPerSecond: 200,
   registrationsPerSecond: 20,
+  /** Parsing 4 full frames a second costs a few percent of a core; a burst of 8 covers a tool set. */
+  charsPerSecondPerFrameCap: 4,
+  charBurstPerFrameCap: 8,
   /** Room for a provider's whole tool set twice over: registered on connect, again on a hello. */
   registrationBurstPerTool: 2,
   minRegistrationBurst: 128,
@@ -56,7 +69,21 @@ export function resolveLimits(
     LIMIT_DEFAULTS.minRegistrationBurst,
     LIMIT_DEFAULTS.registrationBurstPerTool * context.maxToolsPerProvider,
   );
+  const chars = rate(
+    options.charsPerSecond,
+    LIMIT_DEFAULTS.charsPerSecondPerFrameCap * context.maxFrameChars,
+    'charsPerSecond',
+  );
+  const charBurst = burst(
+    options.charBurst,
+    LIMIT_DEFAULTS.charBurstPerFrameCap * context.maxFrameChars,
+    'charBurst',
+  );
+  // A smaller burst would refuse the largest frame forever, however long its sender waited.
+  if (chars !== false && charBurst < context.maxFrameChars)
+    throw new RangeError(`charBurst must be at least maxFrameChars (${context.maxFrameChars})`);
   return {
+    chars: chars === false ? undefined : { perSecond: chars, burst: charBurst },
     frames:
       frames === false
         ? undefined

@@ -30,9 +30,14 @@ export function registrationRateDetail(limit: RateLimit, retryAfterMs: number): 
 }
 
 /** `detail` of an `agent:rate-limited` notice about frames. */
-export function frameRateDetail(limit: RateLimit, retryAfterMs: number): string {
+export function frameRateDetail(
+  over: 'frames' | 'chars',
+  limit: RateLimit,
+  retryAfterMs: number,
+): string {
+  const unit = over === 'frames' ? 'frames' : 'characters of frames';
   return (
-    `over ${limit.perSecond} frames per second (burst ${limit.burst}): frames are being dropped, ` +
+    `over ${limit.perSecond} ${unit} per second (burst ${limit.burst}): frames are being dropped, ` +
     `results for your pending calls excepted; retry after ${retryAfterMs} ms`
   );
 }

@@ -21,7 +21,9 @@ export interface Refusal {
   readonly report: number | undefined;
 }
 
-type Kind = 'frames' | 'registrations';
+/** The budgets: frames and their characters (charged together), and registrations. */
+export type BudgetKind = 'frames' | 'chars' | 'registrations';
+type Kind = BudgetKind;
 
 class Budget {
   readonly bucket: TokenBucket;
@@ -32,10 +34,10 @@ class Budget {
     this.bucket = new TokenBucket(limit, now);
   }
 
-  /** Counts a refusal; reports it (with those since the last report) once per interval. */
-  refused(now: number): Refusal {
+  /** Counts a refusal of `cost`; reports it (with those since the last report) once per interval. */
+  refused(now: number, cost = 1): Refusal {
     this.#refusedSinceReport++;
-    const retryAfterMs = this.bucket.msUntilNext(now);
+    const retryAfterMs = this.bucket.msUntilNext(now, cost);
     // A clock that stepped back makes a report due rather than silencing them until it catches up.
     const since = now - this.#reportedAt;
     if (since >= 0 && since < REPORT_INTERVAL_MS) return { retryAfterMs, report: undefined };
@@ -50,7 +52,9 @@ type ProviderState = Record<Kind, Budget | undefined>;
 
 function refilled(state: ProviderState, now: number): boolean {
   return (
-    (state.frames?.bucket.isFull(now) ?? true) && (state.registrations?.bucket.isFull(now) ?? true)
+    (state.frames?.bucket.isFull(now) ?? true) &&
+    (state.chars?.bucket.isFull(now) ?? true) &&
+    (state.registrations?.bucket.isFull(now) ?? true)
   );
 }
 
@@ -81,15 +85,34 @@ export class ProviderLimits {
     return this.#state(provider)[kind]?.bucket.take(now) ?? true;
   }
 
-  /** A frame that turned out to settle one of the provider's calls is not charged to it. */
-  refundFrame(provider: string): void {
-    this.#states.get(provider)?.frames?.bucket.refund();
+  /**
+   * Charges one frame of `chars` characters to the provider's frame and character budgets, both or
+   * neither; returns the budget that refused it, or undefined when it was admitted.
+   */
+  takeFrame(provider: string, chars: number): 'frames' | 'chars' | undefined {
+    const { frames, chars: text } = this.limits;
+    if (frames === undefined && text === undefined) return undefined;
+    const now = this.#now();
+    if (this.#departed.size > 0) this.#pruneDeparted(now);
+    const state = this.#state(provider);
+    if (state.frames?.bucket.has(now) === false) return 'frames';
+    if (state.chars?.bucket.has(now, chars) === false) return 'chars';
+    state.frames?.bucket.take(now);
+    state.chars?.bucket.take(now, chars);
+    return undefined;
   }
 
-  /** Records that something of `kind` was refused after `take` said no. */
-  refused(kind: Kind, provider: string): Refusal {
+  /** A frame that turned out to settle one of the provider's calls is not charged to it. */
+  refundFrame(provider: string, chars: number): void {
+    const state = this.#states.get(provider);
+    state?.frames?.bucket.refund();
+    state?.chars?.bucket.refund(chars);
+  }
+
+  /** Records that something of `kind` (costing `cost`) was refused after a take said no. */
+  refused(kind: Kind, provider: string, cost = 1): Refusal {
     const budget = this.#state(provider)[kind];
-    return budget?.refused(this.#now()) ?? { retryAfterMs: 0, report: undefined };
+    return budget?.refused(this.#now(), cost) ?? { retryAfterMs: 0, report: undefined };
   }
 
   /** The provider left: its state goes, unless its budget is still spent (then once refilled). */
@@ -119,9 +142,10 @@ export class ProviderLimits {
     }
     const now = this.#now();
     if (this.#states.size >= this.#sweepAt) this.#sweep(now);
-    const { frames, registrations } = this.limits;
+    const { frames, chars, registrations } = this.limits;
     const state: ProviderState = {
       frames: frames === undefined ? undefined : new Budget(frames, now),
+      chars: chars === undefined ? undefined : new Budget(chars, now),
       registrations: registrations === undefined ? undefined : new Budget(registrations, now),
     };
     this.#states.set(provider, state);

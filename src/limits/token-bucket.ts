@@ -28,24 +28,29 @@ export class TokenBucket {
     this.#at = now;
   }
 
-  /** Takes one token if there is one. */
-  take(now: number): boolean {
+  /** Whether `cost` tokens are there now. */
+  has(now: number, cost = 1): boolean {
     this.#refill(now);
-    if (this.#tokens < 1 - SLACK) return false;
-    this.#tokens = Math.max(0, this.#tokens - 1);
+    return this.#tokens >= cost - SLACK;
+  }
+
+  /** Takes `cost` tokens if they are there. */
+  take(now: number, cost = 1): boolean {
+    if (!this.has(now, cost)) return false;
+    this.#tokens = Math.max(0, this.#tokens - cost);
     return true;
   }
 
-  /** Gives one token back (never above the burst). */
-  refund(): void {
-    this.#tokens = Math.min(this.#limit.burst, this.#tokens + 1);
+  /** Gives `cost` tokens back (never above the burst). */
+  refund(cost = 1): void {
+    this.#tokens = Math.min(this.#limit.burst, this.#tokens + cost);
   }
 
-  /** Whole ms until `take` can succeed; 0 if it can now. */
-  msUntilNext(now: number): number {
+  /** Whole ms until `take(cost)` can succeed; 0 if it can now. */
+  msUntilNext(now: number, cost = 1): number {
     this.#refill(now);
-    if (this.#tokens >= 1 - SLACK) return 0;
-    return Math.max(1, Math.ceil(((1 - this.#tokens) * 1_000) / this.#limit.perSecond - SLACK));
+    if (this.#tokens >= cost - SLACK) return 0;
+    return Math.max(1, Math.ceil(((cost - this.#tokens) * 1_000) / this.#limit.perSecond - SLACK));
   }
 
   /** A full bucket is the same as a fresh one, so its owner's state can be forgotten. */

@@ -436,6 +436,7 @@ export class ProxyFuzz {
   readonly proxy = new ToolProxy({
     logger: countingLogger(this.summary),
     framesPerSecond: false,
+    charsPerSecond: false,
     registrationsPerSecond: false,
   });
   readonly #rng: Rng;
