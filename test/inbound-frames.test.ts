@@ -35,8 +35,6 @@ function delta<K extends keyof ProxyStats>(
   ) as Record<keyof ProxyStats[K], number>;
 }
 
-// `proxy` is unset until a test's setup runs.
-
 useFakeClock(logger, () => proxy);
 
 describe('registration', () => {

@@ -30,8 +30,6 @@ async function setup(options: ToolProxyOptions = {}): Promise<void> {
   ({ room, proxy, robot, flood } = await limitsWorld({ logger, ...options }));
 }
 
-// `proxy` is unset until a test's setup runs.
-
 useFakeClock(logger, () => proxy);
 
 describe('registration budget', () => {
