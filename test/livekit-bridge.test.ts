@@ -56,6 +56,18 @@ async function startProxy(server: FakeLiveKitServer, options: Partial<LiveKitAge
   return { proxy, disposed };
 }
 
+/** An rtc-node room joined with a provider token (`toolproxy.provider=true`), left after the test. */
+async function providerRoom(server: FakeLiveKitServer, identity: string): Promise<FakeRtcRoom> {
+  const room = new FakeRtcRoom(server);
+  const { apiKey, apiSecret } = server;
+  await room.connect(
+    server.url,
+    await mintProviderToken({ apiKey, apiSecret, room: ROOM, identity }),
+  );
+  cleanups.push(() => room.disconnect());
+  return room;
+}
+
 /** A raw participant speaking JSON frames as a hermes-livekit v0.3 client does. */
 async function rawClient(
   server: FakeLiveKitServer,
@@ -158,17 +170,7 @@ describe('LiveKit bridge, agent side', () => {
 
   it('greets providers already in the room when it joins (they fire no join event), and they register', async () => {
     const server = new FakeLiveKitServer();
-    const robotRoom = new FakeRtcRoom(server);
-    await robotRoom.connect(
-      server.url,
-      await mintProviderToken({
-        apiKey: server.apiKey,
-        apiSecret: server.apiSecret,
-        room: ROOM,
-        identity: 'robot',
-      }),
-    );
-    cleanups.push(() => robotRoom.disconnect());
+    const robotRoom = await providerRoom(server, 'robot');
     const provider = new ToolProvider({
       tools: [
         defineTool({
@@ -189,17 +191,7 @@ describe('LiveKit bridge, agent side', () => {
   it('frames over one packet travel as text streams; no packet exceeds the reliable limit', async () => {
     const server = new FakeLiveKitServer();
     const { proxy } = await startProxy(server);
-    const robotRoom = new FakeRtcRoom(server);
-    await robotRoom.connect(
-      server.url,
-      await mintProviderToken({
-        apiKey: server.apiKey,
-        apiSecret: server.apiSecret,
-        room: ROOM,
-        identity: 'robot',
-      }),
-    );
-    cleanups.push(() => robotRoom.disconnect());
+    const robotRoom = await providerRoom(server, 'robot');
     const provider = new ToolProvider({
       tools: [
         defineTool({
