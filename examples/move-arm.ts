@@ -92,7 +92,7 @@ export async function runMoveArmExample(options: ExampleOptions = {}): Promise<E
   await new Promise((resolve) => setTimeout(resolve, stopAfterMs));
   say('agent', 'user typed /stop -> agent_loop_stopped');
   const stoppedAt = performance.now();
-  proxy.hooks.emit('agent_loop_stopped', {
+  proxy.lifecycle('agent_loop_stopped', {
     session_key: 'demo',
     platform: 'livekit',
     reason: 'Stop requested',

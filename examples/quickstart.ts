@@ -17,7 +17,7 @@ await new ToolProvider({ tools: [moveArm] }).connect(room.join('robot'));
 await proxy.waitForTool('move_arm');
 
 const call = proxy.call('move_arm', { x: 40, y: 12 }, { sessionKey: 'chat-1' });
-proxy.hooks.emit('agent_loop_stopped', { session_key: 'chat-1', reason: 'Stop requested' });
+proxy.lifecycle('agent_loop_stopped', { session_key: 'chat-1', reason: 'Stop requested' });
 const error = await call.catch((reason: unknown) => reason);
 console.log(isToolProxyError(error) && error.code); // CANCELLED, at once; the robot's signal aborts
 await proxy.close();

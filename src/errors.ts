@@ -43,6 +43,8 @@ export const CancelReason = {
   ProxyShuttingDown: 'proxy-shutting-down',
   /** The proxy's connection to the room was interrupted; the call's frames may have been lost. */
   ConnectionInterrupted: 'connection-interrupted',
+  /** The caller went away before the result: its connection closed, its MCP session ended. */
+  CallerGone: 'caller-gone',
 } as const;
 
 export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];

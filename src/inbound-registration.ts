@@ -98,9 +98,10 @@ export function refuseMalformedRegistration(
 }
 
 /**
- * Takes a registration token. Without one, the registration is answered `rate-limited` (a refused
- * update leaves the previous registration in place) and this returns false; the log says so once
- * per interval, however many are refused.
+ * Takes a registration token. Without one, the registration is answered `rate-limited`, with
+ * `retry_after_ms` for providers to act on and the same in `detail` for people (a refused update
+ * leaves the previous registration in place), and this returns false; the log says so once per
+ * interval, however many are refused.
  */
 function admitRegistration(ctx: InboundContext, provider: string, name: string): boolean {
   const limit = ctx.limits.limits.registrations;
@@ -119,6 +120,7 @@ function admitRegistration(ctx: InboundContext, provider: string, name: string):
     success: false,
     reason: 'rate-limited',
     detail: registrationRateDetail(limit, retryAfterMs),
+    retry_after_ms: retryAfterMs,
   });
   return false;
 }

@@ -1,6 +1,14 @@
 /** toolproxy: the agent-side core. Transport-agnostic; bridges live in `toolproxy/*` subpaths. */
 
 export type { ProgressUpdate } from './calls/pending-call.js';
+// `proxy.call()` resolves with a ToolResultContent when the provider sent content blocks, and with
+// the plain `result` otherwise: a class, because parsed JSON can never pass for one (rich-result.ts).
+export {
+  isToolResultContent,
+  toolContent,
+  ToolResultContent,
+  type ToolResultContentJson,
+} from './calls/rich-result.js';
 export type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
 export {
   CANCEL_REASONS,
@@ -35,6 +43,7 @@ export {
   encodeFrame,
   type FrameProblem,
 } from './protocol/codec.js';
+export * from './protocol/content-blocks.js';
 export * from './protocol/frames.js';
 export { defineTool, type ToolContext, type ToolDefinition } from './provider/define-tool.js';
 export { type ProviderEvents, ToolProvider, type ToolProviderOptions } from './provider/runtime.js';
@@ -44,6 +53,9 @@ export {
   type RegistrationPolicy,
   type RegistrationRequest,
 } from './registry/registry.js';
+export { inputCorrelation, toolUseCorrelation } from './sessions/correlation.js';
+export { type LifecycleOutcome, sessionOf } from './sessions/lifecycle.js';
+export type { BindingResult, CancelRule, SessionEvidence } from './sessions/session-router.js';
 export type { ProxyStats } from './stats.js';
 export { systemTimers, type Timers } from './timers.js';
 export {

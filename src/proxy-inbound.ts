@@ -6,6 +6,7 @@
 import type { CallTable } from './calls/call-table.js';
 import { invalidResultError, remoteError } from './calls/messages.js';
 import type { PendingCall, ProgressUpdate } from './calls/pending-call.js';
+import { ToolResultContent } from './calls/rich-result.js';
 import type { PeerInfo } from './channel.js';
 import { refuseMalformedRegistration, register, registerBatch } from './inbound-registration.js';
 import { frameRateDetail, resultTooLargeError } from './limits/messages.js';
@@ -153,7 +154,13 @@ function result(
   ctx.stats.results.accepted++;
   const error = frame.error;
   if (error === undefined || error === null) {
-    call.succeed(frame.result ?? null);
+    // With content, the caller gets it and `result` as its structured value; else `result`, as ever.
+    const content = frame.content;
+    call.succeed(
+      content === undefined || content === null
+        ? (frame.result ?? null)
+        : new ToolResultContent(content, frame.result),
+    );
     return true;
   }
   const tool = call.spec.tool.exposedName;

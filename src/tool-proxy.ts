@@ -16,7 +16,12 @@ import {
 import type { ToolChannel } from './channel.js';
 import type { CancelReason } from './errors.js';
 import { HookBus } from './hooks/bus.js';
-import type { HookEvents, ToolSummary } from './hooks/events.js';
+import type {
+  HookEvents,
+  LifecycleEventName,
+  LifecycleEvents,
+  ToolSummary,
+} from './hooks/events.js';
 import { waitForTool } from './hooks/wait-for-tool.js';
 import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
@@ -33,6 +38,8 @@ import {
   ToolRegistry,
 } from './registry/registry.js';
 import { emptyStats, type ProxyStats, snapshotStats } from './stats.js';
+import { applyLifecycle, type LifecycleOutcome } from './sessions/lifecycle.js';
+import type { BindingResult, SessionEvidence } from './sessions/session-router.js';
 import { systemTimers, type Timers } from './timers.js';
 
 export type { CallOptions } from './calls/call-runner.js';
@@ -53,7 +60,10 @@ export interface ExposedTool extends ToolSummary {
 const CLOSE_DRAIN_MS = 1_000;
 
 export class ToolProxy {
-  /** Lifecycle events in (`agent_loop_stopped`, `session:end`, ...), the proxy's own events out. */
+  /**
+   * For watching: the proxy's own events, and each lifecycle event after `lifecycle()` has acted on
+   * it. Emitting a lifecycle event here cancels nothing: call `lifecycle()`.
+   */
   readonly hooks: HookBus<HookEvents>;
   readonly #registry: ToolRegistry;
   readonly #link: ProviderLink;
@@ -103,18 +113,6 @@ export class ToolProxy {
       progressed: (call, update) =>
         this.hooks.emit('call:progress', { ...callInfo(call), ...update }),
     };
-    // Subscribed first, so no user handler can run before (or delay) the cancellation.
-    this.hooks.on('agent_loop_stopped', (event) => {
-      const detail = joinDetail(event.reason, event.invalidation_reason);
-      this.cancelSession(event.session_key, 'agent-loop-stopped', detail);
-    });
-    // Agents whose events carry only a session id (not a key) name the session by that id.
-    this.hooks.on('session:end', (event) =>
-      this.cancelSession(event.session_key ?? event.session_id, 'session-ended', event.reason),
-    );
-    this.hooks.on('session:reset', (event) =>
-      this.cancelSession(event.session_key ?? event.session_id, 'session-reset', event.reason),
-    );
   }
 
   /** Connects to providers through `channel`; resolves once the channel is up. */
@@ -162,13 +160,49 @@ export class ToolProxy {
   };
 
   /**
-   * Cancels, at once, the calls of `sessionKey` and the calls made without a session key; with no
-   * key, every call. Each caller rejects synchronously; each provider is then told. Returns the count.
+   * An agent lifecycle event, as a command: `agent_loop_stopped`, `session:end` and `session:reset`
+   * cancel that session's calls at once (each caller rejects synchronously, then each provider is
+   * told); the event is then emitted on `hooks` for watchers. Says what was cancelled and why.
+   */
+  lifecycle<K extends LifecycleEventName>(name: K, event: LifecycleEvents[K]): LifecycleOutcome {
+    const outcome = applyLifecycle(this.#calls.sessions, name, event);
+    if (outcome.cancelled > 0) {
+      const { session, reason, rule, scoped, unscoped } = outcome;
+      this.#logger.info({ event: name, session, reason, rule, scoped, unscoped }, 'calls cancelled');
+    }
+    this.hooks.emit(name, event);
+    return outcome;
+  }
+
+  /**
+   * A hook's word that the call carrying `evidence.correlation` belongs to `evidence.session`
+   * (Claude Code's PreToolUse, docker-agent's pre_tool_use): places that call, or the one that
+   * will carry it, and binds its channel to the session.
+   */
+  bindSession(evidence: SessionEvidence): BindingResult {
+    return this.#calls.sessions.bind(evidence);
+  }
+
+  /**
+   * Cancels, at once, the calls of `sessionKey` (and, if nothing was ever placed in that session,
+   * the unbound ones); with no key, every call. Returns the count. Prefer `lifecycle()`.
    */
   cancelSession(sessionKey: string | undefined, reason: CancelReason, detail?: string): number {
-    const cancelled = this.#calls.cancelSession(sessionKey, reason, detail);
-    if (cancelled > 0)
-      this.#logger.info({ sessionKey, reason, detail, cancelled }, 'calls cancelled');
+    const { scoped, unscoped } = this.#calls.sessions.cancel(
+      sessionKey,
+      cancelledError(reason, detail),
+      false,
+    );
+    return scoped + unscoped;
+  }
+
+  /**
+   * The caller behind `channel` went away (its connection or MCP session closed): its calls are
+   * cancelled at once (default reason `caller-gone`) and their providers told. Returns the count.
+   */
+  cancelChannel(channel: string, reason: CancelReason = 'caller-gone', detail?: string): number {
+    const cancelled = this.#calls.sessions.cancelChannel(channel, cancelledError(reason, detail));
+    if (cancelled > 0) this.#logger.info({ channel, reason, detail, cancelled }, 'calls cancelled');
     return cancelled;
   }
 
@@ -197,6 +231,11 @@ export class ToolProxy {
   /** Caller signals the proxy listens to now (one listener each); zero when nothing is pending. */
   get watchedSignals(): number {
     return this.#calls.watchedSignals;
+  }
+
+  /** What the proxy remembers of sessions now (bounded: see src/sessions/session-scopes.ts). */
+  get sessionBindings(): { channels: number; correlations: number; sessions: number } {
+    return this.#calls.scopes.size;
   }
 
   /** Providers the proxy keeps rate-limit state for now; zero once every provider has left. */
@@ -243,7 +282,10 @@ export class ToolProxy {
    * greeted so they re-register.
    */
   #connected(resumed: boolean): void {
-    if (resumed) this.cancelSession(undefined, 'connection-interrupted');
+    if (resumed) {
+      const cancelled = this.cancelSession(undefined, 'connection-interrupted');
+      if (cancelled > 0) this.#logger.info({ cancelled }, 'calls cancelled: connection resumed');
+    }
     this.#sayHello();
   }
 
@@ -296,9 +338,4 @@ function summary(tool: RegisteredTool): ToolSummary {
     description: tool.description,
     annotations: tool.annotations,
   };
-}
-
-function joinDetail(...parts: Array<string | undefined>): string | undefined {
-  const present = parts.filter((part): part is string => part !== undefined && part !== '');
-  return present.length === 0 ? undefined : present.join('; ');
 }

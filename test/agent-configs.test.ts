@@ -94,19 +94,27 @@ const CLAUDE_PAYLOADS: Record<string, Record<string, unknown>> = {
     message: 'Claude needs your permission to use mcp__toolproxy__move_arm',
     notification_type: 'permission_prompt',
   },
+  PreToolUse: {
+    ...claudeCommon,
+    hook_event_name: 'PreToolUse',
+    tool_name: 'mcp__toolproxy__move_arm',
+    tool_input: { x: 40, y: 12 },
+    tool_use_id: 'toolu_01ABC',
+  },
 };
 
 describe('Claude Code (examples/claude-code)', () => {
-  it('settings.json: command hooks for SessionEnd, SessionStart, Stop, Notification, each forwarding its own event', () => {
+  it('settings.json: command hooks for PreToolUse, SessionEnd, SessionStart, Stop, Notification, each forwarding its own event', () => {
     expect(Object.keys(claudeSettings.hooks).sort()).toEqual(
-      ['Notification', 'SessionEnd', 'SessionStart', 'Stop'].sort(),
+      ['Notification', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop'].sort(),
     );
     for (const [event, groups] of Object.entries(claudeSettings.hooks)) {
       expect(hookSource(event)).toBe('Claude Code');
       expect(groups).toHaveLength(1);
       for (const group of groups) {
-        // Session events take no matcher; the others would match every notification or stop.
-        expect(group.matcher).toBeUndefined();
+        // PreToolUse only for toolproxy's own tools; session events take no matcher, and the
+        // others would match every notification or stop.
+        expect(group.matcher).toBe(event === 'PreToolUse' ? 'mcp__toolproxy__.*' : undefined);
         expect(group.hooks).toHaveLength(1);
         for (const hook of group.hooks) {
           expect(commandEvent(hook.command)).toBe(event);
@@ -118,7 +126,7 @@ describe('Claude Code (examples/claude-code)', () => {
     }
   });
 
-  it('only SessionEnd, the one that cancels, runs in the foreground (it must deliver before Claude Code exits)', () => {
+  it('only SessionEnd, the one that cancels, runs in the foreground (it must deliver before Claude Code exits); PreToolUse binds without delaying the call', () => {
     for (const [event, groups] of Object.entries(claudeSettings.hooks)) {
       const background = groups.flatMap((group) => group.hooks).map((hook) => hook.async === true);
       expect(background).toEqual([event !== 'SessionEnd']);
@@ -147,6 +155,11 @@ describe('Claude Code (examples/claude-code)', () => {
     expect(lifecycle('Stop', CLAUDE_PAYLOADS.Stop!)).toEqual([
       { name: 'stop', payload: { session_key: 'cc-session-1', session_id: 'cc-session-1' } },
     ]);
+    expect(lifecycle('PreToolUse', CLAUDE_PAYLOADS.PreToolUse!)).toEqual([]);
+    expect(mapAgentHook('PreToolUse', CLAUDE_PAYLOADS.PreToolUse!)).toMatchObject({
+      ok: true,
+      bindings: [{ session: 'cc-session-1', correlation: 'tool-use:toolu_01ABC' }],
+    });
     expect(lifecycle('Notification', CLAUDE_PAYLOADS.Notification!)).toEqual([
       {
         name: 'notification',
@@ -189,8 +202,19 @@ const DockerAgentFile = z.strictObject({
           }),
         }),
       ),
-      // Lifecycle events take a plain list of hooks (tool events would take matcher groups).
-      hooks: z.record(z.string(), z.array(DockerCommandHook)),
+      // Lifecycle events take a plain list of hooks, tool events matcher groups.
+      hooks: z.record(
+        z.string(),
+        z.array(
+          z.union([
+            DockerCommandHook,
+            z.strictObject({
+              matcher: z.string().optional(),
+              hooks: z.array(DockerCommandHook),
+            }),
+          ]),
+        ),
+      ),
     }),
   ),
 });
@@ -200,6 +224,13 @@ const dockerAgent = DockerAgentFile.parse(parseYaml(read('docker-agent', 'agent.
 /** docker-agent's stdin for each configured event (`pkg/hooks/types.go`: common + the event's). */
 const dockerCommon = { session_id: 'da-session-1', cwd: '/home/me/app', agent_name: 'root' };
 const DOCKER_PAYLOADS: Record<string, Record<string, unknown>> = {
+  pre_tool_use: {
+    ...dockerCommon,
+    hook_event_name: 'pre_tool_use',
+    tool_name: 'move_arm',
+    tool_use_id: 'call_1',
+    tool_input: { x: 40, y: 12 },
+  },
   turn_end: { ...dockerCommon, hook_event_name: 'turn_end', reason: 'canceled' },
   session_end: { ...dockerCommon, hook_event_name: 'session_end', reason: 'other' },
   stop: {
@@ -224,13 +255,22 @@ describe('docker-agent (examples/docker-agent)', () => {
     ]);
   });
 
-  it('agent.yaml: command hooks for turn_end, session_end, stop and notification, each forwarding its own event', () => {
+  it('agent.yaml: command hooks for pre_tool_use, turn_end, session_end, stop and notification, each forwarding its own event', () => {
     const hooks = dockerAgent.agents.root?.hooks ?? {};
-    expect(Object.keys(hooks).sort()).toEqual(['notification', 'session_end', 'stop', 'turn_end']);
+    expect(Object.keys(hooks).sort()).toEqual([
+      'notification',
+      'pre_tool_use',
+      'session_end',
+      'stop',
+      'turn_end',
+    ]);
     for (const [event, list] of Object.entries(hooks)) {
       expect(hookSource(event)).toMatch(/^docker-agent/);
       expect(list).toHaveLength(1);
-      for (const hook of list) {
+      // pre_tool_use is a tool event: one matcher group, for every tool (no matcher).
+      const commands = list.flatMap((entry) => ('hooks' in entry ? entry.hooks : [entry]));
+      if (event === 'pre_tool_use') expect(list[0]).toEqual({ hooks: commands });
+      for (const hook of commands) {
         expect(commandEvent(hook.command)).toBe(event);
         expect(hook.timeout).toBeGreaterThanOrEqual(2);
         expect(hook.timeout).toBeLessThanOrEqual(10);
@@ -272,6 +312,13 @@ describe('docker-agent (examples/docker-agent)', () => {
       },
     ]);
     expect(cancels('notification', DOCKER_PAYLOADS.notification!)).toBe(false);
+    expect(lifecycle('pre_tool_use', DOCKER_PAYLOADS.pre_tool_use!)).toEqual([]);
+    expect(mapAgentHook('pre_tool_use', DOCKER_PAYLOADS.pre_tool_use!)).toMatchObject({
+      ok: true,
+      bindings: [
+        { session: 'da-session-1', correlation: 'input:{"x":40,"y":12}', tool: 'move_arm' },
+      ],
+    });
   });
 });
 
@@ -298,7 +345,9 @@ describe('hermes-agent (examples/hermes)', () => {
       mcp_servers: z.object({ toolproxy: z.record(z.string(), z.unknown()) }),
     });
     const http = McpServers.parse(parseYaml(text)).mcp_servers.toolproxy;
-    expect(http).toMatchObject({ url: MCP_URL });
+    // hermes forwards each call's chat in _meta only with this set: without it, stops cannot be
+    // told apart by chat on hermes' one MCP session.
+    expect(http).toMatchObject({ url: MCP_URL, forward_hermes_context: true });
     // The alternative is commented out (one server named toolproxy at a time): uncomment it.
     const alternative = text
       .split('\n')
@@ -309,6 +358,7 @@ describe('hermes-agent (examples/hermes)', () => {
     expect(stdio).toMatchObject({ command: 'npx', args: ['toolproxy', 'serve', '--mcp', 'stdio'] });
     expect(serveConfig({ mcp: 'stdio' }, {}).mcp).toBe('stdio');
     expect(http.timeout).toBe(stdio.timeout);
+    expect(stdio.forward_hermes_context).toBe(true);
   });
 });
 
@@ -373,16 +423,20 @@ describe('the configured commands against a running serve', () => {
 
     const claudeCommand = claudeSettings.hooks.SessionEnd?.[0]?.hooks[0]?.command ?? '';
     const dockerHooks = dockerAgent.agents.root?.hooks ?? {};
+    const dockerCommand = (event: string): string | undefined => {
+      const entry = dockerHooks[event]?.[0];
+      return entry === undefined || 'hooks' in entry ? undefined : entry.command;
+    };
     const runs = [
       { key: 'cc-end', command: claudeCommand, payload: CLAUDE_PAYLOADS.SessionEnd },
       {
         key: 'da-turn',
-        command: dockerHooks.turn_end?.[0]?.command,
+        command: dockerCommand('turn_end'),
         payload: DOCKER_PAYLOADS.turn_end,
       },
       {
         key: 'da-end',
-        command: dockerHooks.session_end?.[0]?.command,
+        command: dockerCommand('session_end'),
         payload: DOCKER_PAYLOADS.session_end,
       },
     ];

@@ -16,6 +16,7 @@ const TINY: BenchConfig = {
     loopback: { sequential: 3, concurrent: 6 },
   },
   b3: { pending: 40, completed: 100 },
+  b4: { repetitions: 3, warmups: 1 },
 };
 
 it('runs every scenario at tiny sizes and reports medians, ratios and targets', async () => {
@@ -34,7 +35,18 @@ it('runs every scenario at tiny sizes and reports medians, ratios and targets', 
       'B2.mcp-sdk-http.c64-rate.6',
       'B3.toolproxy.pending-heap.40',
       'B3.toolproxy.retained-heap.100',
+      'B4.toolproxy-serve.hook-p50.3',
+      'B4.toolproxy-serve.hook-p99.3',
+      'B4.toolproxy-serve.mcp-abort-p50.3',
+      'B4.floor-ws.frame-p50.3',
+      'B4.floor-ws.frame-p99.3',
     ]),
+  );
+  // The caller-drop path is measured where the MCP endpoint cancels such a call (caller-gone);
+  // where it does not yet, the report says so instead of a figure.
+  const dropMeasured = ids.includes('B4.toolproxy-serve.caller-gone-p50.3');
+  expect(report.unavailable.map((entry) => entry.id)).toEqual(
+    dropMeasured ? [] : ['B4.caller-gone'],
   );
   expect(new Set(ids).size).toBe(ids.length);
   for (const { id, summary, n } of report.metrics) {
@@ -53,6 +65,8 @@ it('runs every scenario at tiny sizes and reports medians, ratios and targets', 
       'B2.vs-mcp.seq',
       'B2.vs-floor.c64',
       'B2.ws-vs-http.c64',
+      'B4.hook-vs-floor.p50',
+      'B4.mcp-abort-vs-floor.p99',
     ]),
   );
   for (const ratio of report.ratios) expect(ratio.value, ratio.id).toBeGreaterThan(0);
@@ -66,13 +80,22 @@ it('runs every scenario at tiny sizes and reports medians, ratios and targets', 
     'B2.vs-floor.c64',
     'B3.pending',
     'B3.retained',
+    'B4.hook-vs-floor.p50',
   ]);
   for (const target of report.targets) expect(typeof target.pass).toBe('boolean');
 
   expect(report.meta).toMatchObject({ quick: true, runs: 2, node: process.version });
   expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   const text = formatReport(report);
-  for (const heading of ['B1 cancel fan-out', 'B2 call overhead', 'B3 memory', 'Ratios', 'Targets'])
+  for (const heading of [
+    'B1 cancel fan-out',
+    'B2 call overhead',
+    'B3 memory',
+    'B4 stop latency end to end',
+    'Ratios',
+    'Targets',
+  ])
     expect(text).toContain(heading);
+  expect(text).toMatch(/^ {2}toolproxy serve \(loopback\) +hook → provider abort: p50 +3 /m);
   expect(text).toMatch(/^ {2}(PASS|FAIL) {2}B1 N=25/m);
-}, 60_000);
+}, 120_000);

@@ -58,7 +58,7 @@ it(`${N} calls sharing one long-lived session signal leave no entry, timer or li
     if (i % 6 === 2) call.promise.cancel();
     call.own?.abort();
   });
-  proxy.hooks.emit('session:end', {
+  proxy.lifecycle('session:end', {
     session_key: 'chat',
     session_id: undefined,
     platform: undefined,

@@ -285,24 +285,23 @@ describe('a call that is cancelled', () => {
     ['session:end', 'session-ended'],
     ['session:reset', 'session-reset'],
   ] as const)(
-    'by %s: that session and calls without a session key, not other sessions',
+    'by %s of a known session: that session only, not unbound calls or other sessions',
     async (event, reason) => {
       const { proxy, robot } = await setup();
       const mine = observe(proxy.call('ping', {}, { sessionKey: 'chat-1' }));
-      const unscoped = observe(proxy.call('ping'));
+      const unbound = observe(proxy.call('ping'));
       const other = observe(proxy.call('ping', {}, { sessionKey: 'chat-2' }));
       await microtasks();
-      proxy.hooks.emit(event, {
+      const outcome = proxy.lifecycle(event, {
         session_key: 'chat-1',
         platform: 'livekit',
         reason: 'Stop requested',
-        session_id: undefined,
-        invalidation_reason: undefined,
       });
+      expect(outcome).toMatchObject({ rule: 'session', scoped: 1, unscoped: 0, cancelled: 1 });
       await microtasks(2);
-      expect([mine.state(), unscoped.state(), other.state()]).toEqual([
+      expect([mine.state(), unbound.state(), other.state()]).toEqual([
         'rejected',
-        'rejected',
+        'pending',
         'pending',
       ]);
       await expect(mine.promise).rejects.toMatchObject({
@@ -312,11 +311,28 @@ describe('a call that is cancelled', () => {
       });
       await microtasks();
       const notices = robot.frames('agent:tool-call-cancelled');
-      expect(notices.map((n) => n.call_id).sort()).toEqual(
-        [robot.callId(0), robot.callId(1)].sort(),
-      );
+      expect(notices.map((n) => n.call_id)).toEqual([robot.callId(0)]);
       expect(notices.every((n) => n.reason === reason && n.name === 'ping')).toBe(true);
-      expect(proxy.pendingCalls).toBe(1);
+      expect(proxy.pendingCalls).toBe(2);
+    },
+  );
+
+  it.each(['agent_loop_stopped', 'session:end', 'session:reset'] as const)(
+    'by %s of a session nothing was placed in: the unbound calls too, never other sessions',
+    async (event) => {
+      const { proxy } = await setup();
+      const unbound = observe(proxy.call('ping'));
+      const other = observe(proxy.call('ping', {}, { sessionKey: 'chat-2' }));
+      await microtasks();
+      const outcome = proxy.lifecycle(event, { session_key: 'chat-1' });
+      expect(outcome).toMatchObject({
+        session: 'chat-1',
+        rule: 'session-and-unbound',
+        scoped: 0,
+        unscoped: 1,
+      });
+      await microtasks(2);
+      expect([unbound.state(), other.state()]).toEqual(['rejected', 'pending']);
     },
   );
 
@@ -325,7 +341,7 @@ describe('a call that is cancelled', () => {
     const a = proxy.call('ping', {}, { sessionKey: 'a' });
     const b = proxy.call('ping', {}, { sessionKey: 'b' });
     await microtasks();
-    proxy.hooks.emit('agent_loop_stopped', {
+    proxy.lifecycle('agent_loop_stopped', {
       session_key: undefined,
       platform: '',
       reason: 'Stop requested',

@@ -31,7 +31,7 @@ describe('races', () => {
     const call = proxy.call('ping', {}, { sessionKey: 's' });
     await microtasks();
     void robot.result(robot.callId(), 'pong'); // queued: delivered a microtask later
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
     await microtasks();
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(settled.map((s) => s.outcome)).toEqual(['cancelled']);
@@ -45,7 +45,7 @@ describe('races', () => {
     await microtasks();
     await robot.result(robot.callId(), 'pong');
     await microtasks();
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
     await expect(call).resolves.toBe('pong');
     await microtasks();
     expect(settled.map((s) => s.outcome)).toEqual(['result']);
@@ -129,7 +129,7 @@ describe('races', () => {
     await microtasks();
     await robot.channel.close();
     await microtasks();
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
     await expect(call).rejects.toMatchObject({ code: 'PROVIDER_GONE' });
     expect(settled.map((s) => s.outcome)).toEqual(['provider-gone']);
     expect(proxy.stats().notices).toEqual({ sent: 0, failed: 0 });
@@ -139,8 +139,8 @@ describe('races', () => {
     const { proxy, robot, settled } = await started();
     const call = proxy.call('ping', {}, { sessionKey: 's' });
     await microtasks();
-    proxy.hooks.emit('agent_loop_stopped', stop);
-    proxy.hooks.emit('session:reset', {
+    proxy.lifecycle('agent_loop_stopped', stop);
+    proxy.lifecycle('session:reset', {
       session_key: 's',
       session_id: undefined,
       platform: undefined,
@@ -160,7 +160,7 @@ describe('races', () => {
     proxy.hooks.on('agent_loop_stopped', () => new Promise(() => {}));
     const call = observe(proxy.call('ping', {}, { sessionKey: 's' }));
     await microtasks();
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
     expect(proxy.pendingCalls).toBe(0); // settled synchronously inside emit
     await microtasks(1);
     expect(call.state()).toBe('rejected');
@@ -172,7 +172,7 @@ describe('races', () => {
     const call = proxy.call('ping', {}, { signal: controller.signal, sessionKey: 's' });
     await microtasks();
     controller.abort();
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
     await expect(call).rejects.toMatchObject({ reason: 'caller-aborted' });
     await microtasks();
     expect(settled).toHaveLength(1);

@@ -165,7 +165,7 @@ describe('sessions', () => {
     const mine = observe(proxy.call('ping', {}, { sessionKey: 'sess-1' }));
     const other = observe(proxy.call('ping', {}, { sessionKey: 'sess-2' }));
     await microtasks();
-    proxy.hooks.emit('session:end', { session_id: 'sess-1' });
+    proxy.lifecycle('session:end', { session_id: 'sess-1' });
     await microtasks(2);
     expect([mine.state(), other.state()]).toEqual(['rejected', 'pending']);
   });

@@ -39,7 +39,7 @@ const NOTIFY_REGISTRATION =
   '"input_schema":{"type":"object","properties":{"title":{"type":"string"}},"required":["title"]}}';
 
 function stopLoop(sessionKey: string, reason = 'Stop requested'): void {
-  proxy.hooks.emit('agent_loop_stopped', {
+  proxy.lifecycle('agent_loop_stopped', {
     session_key: sessionKey,
     platform: 'livekit',
     reason,

@@ -299,9 +299,9 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
     });
     proxy.hooks.on('agent_loop_stopped', () => new Promise(() => {}));
 
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
 
-    // Synchronously: the call is gone before emit returns, and the proxy's handler ran first.
+    // Synchronously: the call is gone before lifecycle() returns, and before any watcher runs.
     expect(proxy.pendingCalls).toBe(0);
     expect(seenByUserHandler).toEqual([0]);
 
@@ -333,14 +333,27 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
       return new Promise(() => {});
     });
 
-    proxy.hooks.emit('agent_loop_stopped', stop);
-    order.push('emit returned');
+    proxy.lifecycle('agent_loop_stopped', stop);
+    order.push('lifecycle returned');
 
-    expect(order).toEqual(['user handler sees 0 pending', 'emit returned']);
+    expect(order).toEqual(['user handler sees 0 pending', 'lifecycle returned']);
     expect(proxy.pendingCalls).toBe(0);
     await Promise.resolve();
     expect(state().rejected).toBe(true);
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED', reason: 'agent-loop-stopped' });
+  });
+
+  it('a lifecycle event emitted on the bus is only watched: it cancels nothing', async () => {
+    const { proxy, state } = await pendingCall();
+    const seen = vi.fn();
+    proxy.hooks.on('agent_loop_stopped', seen);
+
+    proxy.hooks.emit('agent_loop_stopped', stop);
+
+    expect(seen).toHaveBeenCalledTimes(1);
+    expect(proxy.pendingCalls).toBe(1);
+    await Promise.resolve();
+    expect(state().rejected).toBe(false);
   });
 
   it('a stop for another session leaves the call pending', async () => {
@@ -348,7 +361,7 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
     const seen = vi.fn();
     proxy.hooks.on('agent_loop_stopped', seen);
 
-    proxy.hooks.emit('agent_loop_stopped', { ...stop, session_key: 'other' });
+    proxy.lifecycle('agent_loop_stopped', { ...stop, session_key: 'other' });
 
     expect(seen).toHaveBeenCalledTimes(1);
     expect(proxy.pendingCalls).toBe(1);
@@ -380,7 +393,7 @@ describe('ToolProxy hooks: user handlers cannot delay or prevent cancellation', 
     });
     proxy.hooks.on('agent_loop_stopped', () => new Promise(() => {}));
 
-    proxy.hooks.emit('agent_loop_stopped', stop);
+    proxy.lifecycle('agent_loop_stopped', stop);
     await rejected;
     await flush();
 

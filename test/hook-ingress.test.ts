@@ -139,7 +139,15 @@ describe('cancelling over HTTP', () => {
       hook_event_name: 'SessionEnd',
       reason: 'prompt_input_exit',
     });
-    expect(answer.body).toEqual({ accepted: true, events: ['session:end'], cancelled: 1 });
+    expect(answer.body).toEqual({
+      accepted: true,
+      events: ['session:end'],
+      session: 'cc-1',
+      cancelled: 1,
+      scoped: 1,
+      unscoped: 0,
+      rule: 'session',
+    });
     await expect(call.promise).rejects.toMatchObject({
       code: 'CANCELLED',
       reason: 'session-ended',
@@ -159,7 +167,12 @@ describe('cancelling over HTTP', () => {
       hook_event_name: 'turn_end',
       reason: 'canceled',
     });
-    expect(answer.body).toEqual({ accepted: true, events: ['agent_loop_stopped'], cancelled: 1 });
+    expect(answer.body).toMatchObject({
+      events: ['agent_loop_stopped'],
+      session: 'da-1',
+      cancelled: 1,
+      rule: 'session',
+    });
     await expect(call.promise).rejects.toMatchObject({
       reason: 'agent-loop-stopped',
       detail: 'canceled',
@@ -188,6 +201,24 @@ describe('cancelling over HTTP', () => {
     const answer = await post(base, 'session%3Aend', { platform: 'discord', session_key: 'dm-9' });
     expect(answer.body).toMatchObject({ events: ['session:end'], cancelled: 1 });
     await expect(call.promise).rejects.toMatchObject({ reason: 'session-ended' });
+  });
+
+  it('a doubly encoded name (session%253Aend) is not session:end', async () => {
+    const { proxy, base } = await started();
+    const call = observe(proxy.call('ping', {}, { sessionKey: 'dm-9' }));
+    await flush();
+    const answer = await post(base, 'session%253Aend', { session_key: 'dm-9' });
+    expect(answer).toMatchObject({ status: 404, body: { accepted: false } });
+    expect(call.state()).toBe('pending');
+  });
+
+  it('a malformed percent escape is a JSON 400 naming it', async () => {
+    const { base } = await started();
+    const answer = await post(base, 'session%3', { session_key: 'dm-9' });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { accepted: false, error: expect.stringContaining('percent-encoding') },
+    });
   });
 
   it.each([

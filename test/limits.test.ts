@@ -49,6 +49,7 @@ describe('registration budget', () => {
         success: false,
         reason: 'rate-limited',
         detail: 'over 10 registrations per second (burst 5); retry after 100 ms',
+        retry_after_ms: 100,
       })),
     );
     expect(proxy.tools()).toHaveLength(5);

@@ -307,7 +307,7 @@ describe('sessions', () => {
   it('a call without a session key is cancelled by a stop of any session', async () => {
     const call = client.callTool({ name: 'hold', arguments: {} });
     await hold.started.promise;
-    proxy.hooks.emit('agent_loop_stopped', {
+    proxy.lifecycle('agent_loop_stopped', {
       session_key: 'someone-else',
       reason: 'Stop requested',
     });
@@ -325,10 +325,10 @@ describe('sessions', () => {
       _meta: { [SESSION_KEY_META]: 'chat-1' },
     });
     await hold.started.promise;
-    proxy.hooks.emit('agent_loop_stopped', { session_key: 'chat-2' });
+    proxy.lifecycle('agent_loop_stopped', { session_key: 'chat-2' });
     await flush();
     expect(proxy.pendingCalls).toBe(1);
-    proxy.hooks.emit('session:reset', { session_key: 'chat-1', reason: '/new' });
+    proxy.lifecycle('session:reset', { session_key: 'chat-1', reason: '/new' });
     const result = await call;
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/because the session was reset \(\/new\)/);

@@ -182,7 +182,7 @@ describe('McpHttpEndpoint', () => {
     });
   });
 
-  it('DELETE during a call cancels it', async () => {
+  it('DELETE during a call cancels it (caller-gone, detail deleted)', async () => {
     const { client, transport } = await connect();
     started = deferred();
     const call = client.callTool({ name: 'hold', arguments: {} });
@@ -193,7 +193,11 @@ describe('McpHttpEndpoint', () => {
     await started.promise;
     await transport.terminateSession();
     await vi.waitFor(() => expect(aborts).toHaveLength(1));
-    expect(aborts[0]).toMatchObject({ code: 'CANCELLED', reason: 'caller-aborted' });
+    expect(aborts[0]).toMatchObject({
+      code: 'CANCELLED',
+      reason: 'caller-gone',
+      detail: 'deleted',
+    });
     expect(proxy.pendingCalls).toBe(0);
     await client.close();
     expect(await settled).toBe('rejected');

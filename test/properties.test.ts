@@ -265,6 +265,8 @@ class World {
   readonly callFrames = new Map<string, string[]>();
   readonly allSignals = new Set<AbortSignal>();
   readonly sessions: AbortController[] = SESSIONS.map(() => new AbortController());
+  /** Session keys a call was placed in (until that session ends or resets): see SessionRouter. */
+  readonly known = new Set<string>();
   agent: InMemoryChannel | undefined;
   /** A resume was asked for: the proxy must have cancelled every pending call before its hello. */
   resumed = false;
@@ -290,6 +292,7 @@ class World {
       record.addressee = this.peers.get(event.provider);
       record.timeoutMs = event.timeoutMs;
       record.startedAt = Date.now();
+      if (record.sessionKey !== undefined) this.known.add(record.sessionKey);
       this.byId.set(event.callId, record);
     });
     this.proxy.hooks.on('call:progress', (event) => {
@@ -582,16 +585,23 @@ function run(world: World, command: Command): Promise<void> | undefined {
       return;
     }
     case 'stop': {
+      // A stop of a known session takes its calls; of an unknown one, the unbound calls too.
       const key = SESSIONS[command.session];
+      const withUnbound = key === undefined || !world.known.has(key);
       const affected = world
         .pending()
-        .filter((r) => key === undefined || r.sessionKey === key || r.sessionKey === undefined);
+        .filter(
+          (r) =>
+            key === undefined || r.sessionKey === key || (withUnbound && r.sessionKey === undefined),
+        );
       const payload = { session_key: key, reason: 'property test' };
       const reason = REASON_OF[command.event];
       expectCancels(world, affected, reason, () => {
         if (command.direct) expect(proxy.cancelSession(key, reason)).toBe(affected.length);
-        else proxy.hooks.emit(command.event, payload);
+        else proxy.lifecycle(command.event, payload);
       });
+      if (!command.direct && key !== undefined && command.event !== 'agent_loop_stopped')
+        world.known.delete(key);
       return;
     }
     case 'advance':

@@ -143,21 +143,41 @@ describe('ToolProvider: registration', () => {
     ]);
   });
 
-  it('registers again on every agent:hello', async () => {
+  it('registers its registered tools again on every agent:hello', async () => {
     const { peer } = await setup([echo, add]);
-    peer.clear();
+    /** The proxy's answers: every registration received so far succeeds. */
+    const answerAll = async () => {
+      for (const frame of peer.frames('client:tool-register'))
+        await peer.send(
+          { type: 'agent:tool-registered', name: frame.name, success: true },
+          PROVIDER,
+        );
+      peer.clear();
+      await flush();
+    };
+    await answerAll();
 
     await peer.hello(PROVIDER);
     await flush();
     expect(peer.frames('client:tool-register')).toHaveLength(2);
+    await answerAll();
 
     await peer.hello(PROVIDER);
     await flush();
+    expect(peer.frames('client:tool-register').map((frame) => frame.name)).toEqual(['echo', 'add']);
+  });
+
+  it('does not send a registration again on a hello while it is unanswered', async () => {
+    const { peer } = await setup([echo, add]);
+    expect(peer.frames('client:tool-register')).toHaveLength(2);
+    await peer.send({ type: 'agent:tool-registered', name: 'echo', success: true }, PROVIDER);
+    await peer.hello(PROVIDER);
+    await flush();
+    // echo was answered, so the hello sends it again; add is still in flight.
     expect(peer.frames('client:tool-register').map((frame) => frame.name)).toEqual([
       'echo',
       'add',
       'echo',
-      'add',
     ]);
   });
 
@@ -1145,7 +1165,7 @@ describe('ToolProvider with a real ToolProxy', () => {
     const run = nth(runs, 0);
     expect(run.ctx.signal.aborted).toBe(false);
 
-    proxy.hooks.emit('agent_loop_stopped', {
+    proxy.lifecycle('agent_loop_stopped', {
       session_key: 's',
       platform: 'livekit',
       reason: 'Stop requested',

@@ -37,7 +37,7 @@ describe('smoke', () => {
     await expect(proxy.call('add', { a: 1, b: 2 })).resolves.toBe(3);
     const slow = proxy.call('slow', {}, { sessionKey: 's1' });
     await new Promise((r) => setTimeout(r, 10));
-    proxy.hooks.emit('agent_loop_stopped', {
+    proxy.lifecycle('agent_loop_stopped', {
       session_key: 's1',
       platform: 'x',
       reason: 'Stop requested',

@@ -5,7 +5,7 @@
 import { ToolProvider } from 'toolproxy/provider';
 import { webSocketProviderChannel } from 'toolproxy/websocket/provider';
 import { showCalls } from './calls-view.js';
-import { browserTools, type PageSurface } from './tools.js';
+import { browserTools, type PageSnapshot, type PageSurface } from './tools.js';
 
 function element(id: string): HTMLElement {
   const found = document.getElementById(id);
@@ -43,7 +43,55 @@ const surface: PageSurface = {
       signal.addEventListener('abort', onAbort, { once: true });
       element('actions').append(button);
     }),
+  snapshot: () => drawPage(640, 360),
 };
+
+/** Draws what the page shows (colour, status, notification, calls) onto a canvas, as a PNG. */
+function drawPage(width: number, height: number): PageSnapshot {
+  const canvas = Object.assign(document.createElement('canvas'), { width, height });
+  const context = canvas.getContext('2d');
+  if (context === null) throw new Error('this browser cannot draw on a canvas');
+  const background = getComputedStyle(document.body).backgroundColor;
+  const banner = element('notification');
+  const notification = banner.hidden ? null : banner.textContent;
+  const calls = Array.from(element('calls').querySelectorAll('li'), (row) =>
+    row.textContent.trim(),
+  );
+
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, width, height);
+  context.fillStyle = background;
+  context.fillRect(0, 0, width, height);
+  context.fillStyle = '#111111';
+  context.font = 'bold 28px sans-serif';
+  context.fillText('toolproxy', 24, 48);
+  context.font = '15px sans-serif';
+  context.fillText(element('status').textContent, 24, 76, width - 48);
+  let y = 100;
+  if (notification !== null) {
+    context.fillStyle = '#fff7d6';
+    context.strokeStyle = '#e6c200';
+    context.fillRect(24, y, width - 48, 36);
+    context.strokeRect(24, y, width - 48, 36);
+    context.fillStyle = '#111111';
+    context.fillText(notification, 36, y + 23, width - 72);
+    y += 56;
+  }
+  context.font = '13px monospace';
+  for (const call of calls.slice(0, Math.floor((height - y) / 20))) {
+    y += 20;
+    context.fillText(call, 24, y, width - 48);
+  }
+  const url = canvas.toDataURL('image/png');
+  return {
+    png: url.slice(url.indexOf(',') + 1),
+    width,
+    height,
+    background,
+    notification,
+    calls,
+  };
+}
 
 async function main(): Promise<void> {
   const status = element('status');

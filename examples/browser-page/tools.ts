@@ -1,15 +1,29 @@
 /**
- * Real browser tools: a notification in the page, the page's colour, and a slow `wait_for_click`
- * that gives up the moment the agent cancels it. DOM only (browser-safe).
+ * Real browser tools: a notification in the page, the page's colour, a slow `wait_for_click` that
+ * gives up the moment the agent cancels it, and `snapshot_page`, which answers with an image of
+ * the page (a content block, so the model sees a picture). DOM only (browser-safe).
  */
-import { defineTool, type ToolDefinition } from 'toolproxy/provider';
+import { defineTool, type ToolDefinition, toolContent } from 'toolproxy/provider';
 import { z } from 'zod';
+
+/** The page drawn onto a canvas, and what was drawn. */
+export interface PageSnapshot {
+  /** PNG bytes, base64 (no `data:` prefix). */
+  png: string;
+  width: number;
+  height: number;
+  background: string;
+  notification: string | null;
+  /** The calls listed on the page, newest first: tool and status. */
+  calls: string[];
+}
 
 export interface PageSurface {
   notify(title: string, body: string): void;
   setColor(color: string): void;
   /** Shows a button with `label`; resolves when clicked; `signal` withdraws it. */
   waitForClick(label: string, signal: AbortSignal): Promise<void>;
+  snapshot(): PageSnapshot;
 }
 
 const cssColor = z
@@ -48,6 +62,27 @@ export function browserTools(page: PageSurface): ToolDefinition[] {
         const started = Date.now();
         await page.waitForClick(label, signal);
         return { clicked: true, afterMs: Date.now() - started };
+      },
+    }),
+    defineTool({
+      name: 'snapshot_page',
+      description:
+        'Take a picture of the page as the person sees it: its colour, the notification and the calls listed (a PNG image).',
+      input: z.object({}),
+      annotations: { readOnlyHint: true },
+      handler: () => {
+        const { png, ...state } = page.snapshot();
+        const notification = state.notification === null ? 'none' : `"${state.notification}"`;
+        return toolContent(
+          [
+            { type: 'image', data: png, mimeType: 'image/png' },
+            {
+              type: 'text',
+              text: `The page, ${state.width}×${state.height}: background ${state.background}, notification ${notification}, ${state.calls.length} calls listed.`,
+            },
+          ],
+          state,
+        );
       },
     }),
   ];

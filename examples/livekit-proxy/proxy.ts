@@ -21,7 +21,7 @@ export function command(proxy: ToolProxy, line: string, print: (text: string) =>
   if (verb === 'tools') {
     for (const tool of proxy.tools()) print(`${tool.name} (${tool.provider}): ${tool.description}`);
   } else if (verb === 'stop') {
-    proxy.hooks.emit('agent_loop_stopped', {
+    proxy.lifecycle('agent_loop_stopped', {
       session_key: SESSION,
       reason: 'Stop requested',
       invalidation_reason: 'stop_command',

@@ -7,3 +7,4 @@ export {
   toAiSdkError,
   UnexpectedToolError,
 } from './tools.js';
+export { type ToolModelOutput, toModelOutput } from './model-output.js';

@@ -8,6 +8,10 @@
  * A failed call throws; the SDK turns the throw into a `tool-error` part and sends the model
  * `String(error)`. The error thrown is an `AiSdkToolError`: a ToolProxyError (same code, reason and
  * message, the original as `cause`) whose text is its LLM-readable message alone.
+ *
+ * A result with content blocks is the tool's output as the ToolResultContent the proxy resolved
+ * with (`output.content`, `output.structured`); `toModelOutput` shows the model its blocks, images
+ * and audio as media (model-output.ts). Plain results are the output as they are, as before.
  */
 import { dynamicTool, type JSONSchema7, jsonSchema, type ToolSet } from 'ai';
 import {
@@ -18,6 +22,7 @@ import {
 } from '../../src/index.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
 import { argumentsOf } from '../tool-arguments.js';
+import { toModelOutput } from './model-output.js';
 
 export interface AiSdkToolsOptions {
   /**
@@ -85,6 +90,7 @@ export function aiSdkTool(
         throw toAiSdkError(error);
       }
     },
+    toModelOutput: ({ output }) => toModelOutput(output),
   });
 }
 

@@ -32,6 +32,10 @@ export interface ServeConfig {
   httpSecret?: string | undefined;
   /** Set when LIVEKIT_URL is: join that room instead of serving the embedded WebSocket bridge. */
   livekit: LiveKitTarget | undefined;
+  /** `--mcp-max-sessions` / `TOOLPROXY_MCP_MAX_SESSIONS`; unset: the endpoint's default (64). */
+  mcpMaxSessions?: number | undefined;
+  /** `--mcp-session-idle` / `TOOLPROXY_MCP_SESSION_IDLE_MS`; unset: the endpoint's default (10 min). */
+  mcpSessionIdleMs?: number | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -52,10 +56,17 @@ export function developmentKeys(): SigningKeys {
   };
 }
 
-export function serveConfig(
-  flags: { host?: string; port?: string; logLevel?: string; mcp?: string; room?: string },
-  env: Env,
-): ServeConfig {
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  logLevel?: string;
+  mcp?: string;
+  room?: string;
+  mcpMaxSessions?: string;
+  mcpSessionIdle?: string;
+}
+
+export function serveConfig(flags: ServeFlags, env: Env): ServeConfig {
   const port = Number(flags.port ?? env.TOOLPROXY_PORT ?? 7300);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`--port must be 0..65535, not ${flags.port}`);
@@ -86,8 +97,55 @@ export function serveConfig(
     keys,
     httpSecret: env.TOOLPROXY_HOOK_SECRET === '' ? undefined : env.TOOLPROXY_HOOK_SECRET,
     livekit,
+    mcpMaxSessions: setting(
+      [flags.mcpMaxSessions, '--mcp-max-sessions'],
+      [env, 'TOOLPROXY_MCP_MAX_SESSIONS'],
+      SESSION_COUNT,
+    ),
+    mcpSessionIdleMs: setting(
+      [flags.mcpSessionIdle, '--mcp-session-idle'],
+      [env, 'TOOLPROXY_MCP_SESSION_IDLE_MS'],
+      IDLE_DURATION,
+    ),
   };
 }
+
+/** A flag, else its environment variable, parsed; undefined when neither is set (or empty). */
+function setting(
+  [flag, flagName]: [string | undefined, string],
+  [env, envName]: [Env, string],
+  rule: { parse: (text: string) => number | undefined; says: string },
+): number | undefined {
+  const [text, from] = flag !== undefined ? [flag, flagName] : [env[envName], envName];
+  if (text === undefined || (text === '' && from === envName)) return undefined;
+  const value = rule.parse(text.trim());
+  if (value === undefined) throw new Error(`${from} must be ${rule.says}, not "${text}"`);
+  return value;
+}
+
+const SESSION_COUNT = {
+  says: 'a positive whole number',
+  parse: (text: string) => {
+    const value = /^\d+$/.test(text) ? Number(text) : 0;
+    return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  },
+};
+
+/** The longest idle time a session can have (Node's timers fire at once beyond it: ~24.8 days). */
+const MAX_IDLE_MS = 2_147_483_647;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** Milliseconds (`600000`) or a duration (`10m`, `90s`, `1.5h`, `500ms`). */
+const IDLE_DURATION = {
+  says: 'a duration from 1 ms to 24 days: milliseconds, or a number with ms, s, m or h (10m)',
+  parse: (text: string) => {
+    const match = DURATION.exec(text);
+    if (match === null) return undefined;
+    const ms = Math.round(Number(match[1]) * UNIT_MS[(match[2] ?? 'ms') as keyof typeof UNIT_MS]);
+    return ms > 0 && ms <= MAX_IDLE_MS ? ms : undefined;
+  },
+};
 
 /** Loopback hosts: the only ones where unauthenticated hook posts and page tokens are allowed. */
 export function isLoopback(host: string): boolean {

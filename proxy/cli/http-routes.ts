@@ -43,8 +43,10 @@ async function handle(
     return send(response, 403, 'text/plain', 'forbidden host or origin');
   }
   if (path === '/mcp') return routes.mcp.handle(request, response);
+  // Not decoded here: the ingress decodes the event name once (a second decode would turn
+  // `session%253Aend` into `session:end`).
   if (path.startsWith('/hooks/'))
-    return routes.hooks.handle(request, response, decodeURIComponent(path.slice('/hooks/'.length)));
+    return routes.hooks.handle(request, response, path.slice('/hooks/'.length));
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return send(response, 405, 'text/plain', 'method not allowed');
   if (path === '/healthz')

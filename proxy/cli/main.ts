@@ -16,7 +16,12 @@ Usage:
       that LiveKit room; otherwise it serves the embedded WebSocket bridge at /bridge and a browser page
       at /. One HTTP server carries /mcp (MCP Streamable HTTP), POST /hooks/<event>, GET /healthz.
       Prints "toolproxy listening on http://HOST:PORT"; logs go to stderr. --port 0 picks a free port.
-      --mcp stdio: MCP on stdin/stdout (for agents that launch MCP servers as a command).
+      --mcp stdio: MCP on stdin/stdout (for agents that launch MCP servers as a command); exits 0
+      when stdin ends, its calls cancelled. Its calls are in the session CLAUDE_CODE_SESSION_ID when set.
+      If a toolproxy already runs on the port, it relays to that one's /mcp instead (and takes the
+      port over should that one stop); a port held by another program is an error.
+      --mcp-max-sessions N (64): MCP HTTP sessions open at once; at the cap a new one replaces the
+      least recently used idle one. --mcp-session-idle 10m (ms, or with ms/s/m/h): unused sessions close.
   toolproxy token --identity NAME [--ttl 6h] [--room toolproxy]
       Print a provider token (signed with LIVEKIT_API_KEY/SECRET or TOOLPROXY_API_KEY/SECRET).
   toolproxy hook <event> [--url http://127.0.0.1:7300]
@@ -28,7 +33,8 @@ Usage:
 
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_TOKEN, LIVEKIT_ROOM,
 TOOLPROXY_API_KEY, TOOLPROXY_API_SECRET, TOOLPROXY_HOOK_SECRET (/hooks and /mcp), TOOLPROXY_URL (for hook),
-TOOLPROXY_HOST, TOOLPROXY_PORT.`;
+TOOLPROXY_HOST, TOOLPROXY_PORT, TOOLPROXY_MCP_MAX_SESSIONS, TOOLPROXY_MCP_SESSION_IDLE_MS,
+CLAUDE_CODE_SESSION_ID (stdio).`;
 
 export interface CliIo {
   stdout: Writable;
@@ -84,30 +90,63 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       mcp: { type: 'string' },
       room: { type: 'string' },
       'log-level': { type: 'string' },
+      'mcp-max-sessions': { type: 'string' },
+      'mcp-session-idle': { type: 'string' },
     },
   });
-  const config = serveConfig({ ...values, logLevel: values['log-level'] }, io.env);
-  const [{ pino }, { startServe }] = await Promise.all([import('pino'), import('./serve.js')]);
+  const config = serveConfig(
+    {
+      ...values,
+      logLevel: values['log-level'],
+      mcpMaxSessions: values['mcp-max-sessions'],
+      mcpSessionIdle: values['mcp-session-idle'],
+    },
+    io.env,
+  );
+  const [{ pino }, { startServe, startStdioServe }] = await Promise.all([
+    import('pino'),
+    import('./serve.js'),
+  ]);
   const logger = pino(
     { level: config.logLevel, base: { name: 'toolproxy' } },
     pino.destination({ fd: 2, sync: true }),
   );
-  const announceTo = config.mcp === 'stdio' ? io.stderr : io.stdout;
-  const running = await startServe(config, {
+  const stdio = config.mcp === 'stdio';
+  const announceTo = stdio ? io.stderr : io.stdout;
+  // Claude Code sets it for the stdio servers it launches: their calls are that session's.
+  const sessionKey = io.env.CLAUDE_CODE_SESSION_ID;
+  const serveIo = {
     logger,
-    announce: (line) => announceTo.write(`${line}\n`),
+    announce: (line: string) => announceTo.write(`${line}\n`),
     stdin: io.stdin,
     stdout: io.stdout,
-  });
+    sessionKey: sessionKey === '' ? undefined : sessionKey,
+  };
+  const running = stdio
+    ? await startStdioServe(config, serveIo)
+    : await startServe(config, serveIo);
+  if (stdio) {
+    // Once the MCP session has ended, a late EPIPE from the gone client must not crash the exit.
+    io.stdout.on('error', (error) => {
+      logger.debug({ error: error.message }, 'stdout failed after the MCP session ended');
+    });
+  }
   await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
+    let stopping = false;
+    const stop = (why: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ why }, 'shutting down');
       // Whatever happens, the process is gone within 2 s.
       setTimeout(() => process.exit(0), 2_000).unref();
       void running.close().finally(resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // With --mcp stdio the process lives as long as its client (stdin open, stdout read).
+    void running.ended.then(() => {
+      stop('the MCP client went away');
+    });
   });
   return 0;
 }

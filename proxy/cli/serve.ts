@@ -9,7 +9,15 @@ import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/ind
 import { WebSocketBridge } from '../../bridge/websocket/index.js';
 import { type Logger, ToolProxy } from '../../src/index.js';
 import { HookIngress } from '../hooks/index.js';
-import { McpHttpEndpoint, serveMcpStdio } from '../mcp/index.js';
+import {
+  HEALTH_SERVICE,
+  isAddressInUse,
+  isToolproxyAt,
+  McpHttpEndpoint,
+  portTakenMessage,
+  serveMcpStdio,
+  startRelay,
+} from '../mcp/index.js';
 import { isLoopback, type ServeConfig } from './config.js';
 import { hostAndOriginAllowed, route } from './http-routes.js';
 import { buildPageAssets } from './page.js';
@@ -19,6 +27,8 @@ export interface RunningServe {
   readonly url: string;
   readonly proxy: ToolProxy;
   readonly mode: 'livekit' | 'embedded';
+  /** Settles when the stdio MCP client has gone (`--mcp stdio`); never with `--mcp http`. */
+  readonly ended: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,6 +38,11 @@ export interface ServeIo {
   logger: Logger;
   stdin?: Readable;
   stdout?: Writable;
+  /**
+   * The agent session the stdio client's calls belong to (Claude Code's `CLAUDE_CODE_SESSION_ID`),
+   * so that session's stop or end cancels them and no other session's does.
+   */
+  sessionKey?: string;
 }
 
 /**
@@ -105,7 +120,12 @@ export async function startServe(
       : new LiveKitAgentChannel({ ...config.livekit, room: config.room, logger });
   const mode = config.livekit === undefined ? 'embedded' : 'livekit';
   const { secret, requireSecret } = httpSecret(config);
-  const mcp = new McpHttpEndpoint(proxy, { logger, ...(requireSecret ? { secret } : {}) });
+  const mcp = new McpHttpEndpoint(proxy, {
+    logger,
+    ...(requireSecret ? { secret } : {}),
+    maxSessions: config.mcpMaxSessions,
+    sessionIdleMs: config.mcpSessionIdleMs,
+  });
   const hooks = new HookIngress(proxy, { secret, requireSecret, logger });
   const embedded = channel instanceof WebSocketBridge ? channel : undefined;
   const hostAllowed = (hostname: string) => !loopback || isLoopback(hostname);
@@ -119,6 +139,7 @@ export async function startServe(
       mcp,
       hooks,
       health: () => ({
+        service: HEALTH_SERVICE,
         status: 'ok',
         mode,
         tools: proxy.tools().length,
@@ -146,11 +167,14 @@ export async function startServe(
   await proxy.start(channel);
   const stdio =
     config.mcp === 'stdio'
-      ? await serveMcpStdio(proxy, { stdin: io.stdin, stdout: io.stdout })
+      ? await serveMcpStdio(proxy, {
+          logger,
+          stdin: io.stdin,
+          stdout: io.stdout,
+          sessionKey: io.sessionKey,
+        })
       : undefined;
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = baseUrl(config.host, (server.address() as AddressInfo).port);
   io.announce(`toolproxy listening on ${url}`);
   if (config.keys.generated && mode === 'embedded') {
     logger.info(
@@ -163,6 +187,7 @@ export async function startServe(
     url,
     proxy,
     mode,
+    ended: stdio?.closed ?? new Promise<void>(() => undefined),
     close: () => (closing ??= shutdown(proxy, mcp, server, stdio)),
   };
 }
@@ -178,6 +203,57 @@ async function shutdown(
   await Promise.allSettled([mcp.close(), stdio?.close()]);
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export interface StdioServe {
+  /** `proxy`: this process runs the proxy; `relay`: it forwards to the one already on the port. */
+  readonly mode: 'proxy' | 'relay';
+  /** The proxy's `http://HOST:PORT`. */
+  readonly url: string;
+  /** Settles when the stdio MCP client has gone: the process has nothing left to do. */
+  readonly ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `serve --mcp stdio`: the proxy with MCP on stdin/stdout; or, when a toolproxy already listens on
+ * the port (another agent launched it), a relay to that one, which takes the port over should it
+ * go away. A port held by anything else is an error.
+ */
+export async function startStdioServe(
+  config: ServeConfig,
+  io: ServeIo,
+  options: ServeOptions = {},
+): Promise<StdioServe> {
+  try {
+    const running = await startServe(config, io, options);
+    return {
+      mode: 'proxy',
+      url: running.url,
+      ended: running.ended,
+      close: () => running.close(),
+    };
+  } catch (error) {
+    if (!isAddressInUse(error)) throw error;
+  }
+  const url = baseUrl(config.host, config.port);
+  if (!(await isToolproxyAt(url))) throw new Error(portTakenMessage(url));
+  const relay = await startRelay({
+    url,
+    secret: config.httpSecret ?? (config.keys.generated ? undefined : config.keys.apiSecret),
+    // The relay's own client stays on its stdio: the proxy it may become serves MCP over HTTP.
+    startProxy: () => startServe({ ...config, mcp: 'http' }, io, options),
+    logger: io.logger,
+    sessionKey: io.sessionKey,
+    stdin: io.stdin,
+    stdout: io.stdout,
+  });
+  io.announce(`toolproxy relaying MCP on stdio to the toolproxy at ${url}`);
+  return { mode: 'relay', url, ended: relay.ended, close: () => relay.close() };
+}
+
+function baseUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Hook ingress: `POST /hooks/<event>` on a node http.Server the caller owns. The agent's hook
- * JSON is mapped onto lifecycle events (mapping.ts) and emitted on `proxy.hooks`, where
- * `agent_loop_stopped`, `session:end` and `session:reset` cancel that session's pending calls.
+ * JSON is mapped onto lifecycle events and session bindings (mapping.ts) and handed to the core
+ * (`proxy.lifecycle`, `proxy.bindSession`), where `agent_loop_stopped`, `session:end` and
+ * `session:reset` cancel that session's pending calls; the answer says what was cancelled and why.
  *
  * Shared secret. When `requireSecret` is set, every request must carry `Authorization: Bearer
  * <secret>`. The server sets it unless it is bound to loopback: a hook can only cancel or announce,
@@ -12,7 +13,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  type CancelReason,
+  type BindingResult,
+  type CancelRule,
   describeUnknown,
   type Logger,
   silentLogger,
@@ -21,7 +23,7 @@ import {
 import { bearerMatches } from '../bearer.js';
 import { isKnownHookEvent, mapAgentHook, unknownEventReason } from './mapping.js';
 import { readLimited } from './read-limited.js';
-import type { MappedEvent } from './routes.js';
+import type { MappedEvent, MappedHook } from './routes.js';
 
 export interface HookIngressOptions {
   /** The shared secret, checked when `requireSecret` is set. */
@@ -35,22 +37,27 @@ export interface HookIngressOptions {
   logger?: Logger;
 }
 
-/** What a 200 says: the events emitted, and how many calls they cancelled. */
+/**
+ * What a 200 says: the events applied; how many calls they cancelled, of which `scoped` were placed
+ * in the named session and `unscoped` were not (unbound calls of a session nothing was ever placed
+ * in, or every call for an event naming no session), and by which `rule`; the bindings recorded.
+ */
 export interface HookAccepted {
   accepted: true;
   events: MappedEvent['name'][];
+  /** The session the events named, if any. */
+  session?: string;
   cancelled: number;
+  scoped: number;
+  unscoped: number;
+  /** The rule of the (last) cancelling event; absent when no event cancels. */
+  rule?: CancelRule;
+  /** One entry per binding the hook gave: whether it placed a call or was remembered. */
+  bound?: BindingResult[];
 }
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const DEFAULT_BODY_TIMEOUT_MS = 5_000;
-
-/** The cancel reasons of the lifecycle events (counted for `cancelled` in the answer). */
-const LIFECYCLE_CANCEL_REASONS: ReadonlySet<CancelReason> = new Set<CancelReason>([
-  'agent-loop-stopped',
-  'session-ended',
-  'session-reset',
-]);
 
 export class HookIngress {
   readonly #proxy: ToolProxy;
@@ -74,12 +81,19 @@ export class HookIngress {
   }
 
   /**
-   * Answers `request` (whose path was `/hooks/<event>`; `event` raw or percent-decoded). Never
-   * rejects: an unexpected failure is logged and answered 500.
+   * Answers `request` (whose path was `/hooks/<event>`; `event` exactly as in the URL, not yet
+   * percent-decoded: it is decoded here, once). Never rejects: an unexpected failure is logged and
+   * answered 500.
    */
   async handle(request: IncomingMessage, response: ServerResponse, event: string): Promise<void> {
     try {
-      await this.#handle(request, response, decodeEvent(event));
+      const decoded = decodeEvent(event);
+      if (decoded === undefined) {
+        const reason = `the event name in the URL is not valid percent-encoding: /hooks/${clip(event)}`;
+        this.#refuse(response, event, 400, reason);
+        return;
+      }
+      await this.#handle(request, response, decoded);
     } catch (error) {
       this.#logger.error({ event, error: describeUnknown(error) }, 'hook ingress failed');
       try {
@@ -123,11 +137,33 @@ export class HookIngress {
       this.#refuse(response, event, mapped.status, mapped.reason);
       return;
     }
-    const cancelled = this.#emit(mapped.events);
-    const events = mapped.events.map((mappedEvent) => mappedEvent.name);
-    this.#logger.info({ event, events, cancelled }, 'hook accepted');
-    const answer: HookAccepted = { accepted: true, events, cancelled };
+    const answer = this.#apply(mapped);
+    const { events, cancelled, rule, bound } = answer;
+    this.#logger.info({ event, events, cancelled, rule, bound }, 'hook accepted');
     reply(response, 200, answer);
+  }
+
+  /** Hands the hook to the core: bindings first (a stop in the same hook then sees them). */
+  #apply(mapped: MappedHook): HookAccepted {
+    const answer: HookAccepted = {
+      accepted: true,
+      events: mapped.events.map((mappedEvent) => mappedEvent.name),
+      cancelled: 0,
+      scoped: 0,
+      unscoped: 0,
+    };
+    if (mapped.bindings.length > 0)
+      answer.bound = mapped.bindings.map((evidence) => this.#proxy.bindSession(evidence));
+    for (const { name, payload } of mapped.events) {
+      const outcome = this.#proxy.lifecycle(name, payload);
+      if (outcome.session !== undefined) answer.session = outcome.session;
+      if (outcome.rule === 'none') continue;
+      answer.rule = outcome.rule;
+      answer.cancelled += outcome.cancelled;
+      answer.scoped += outcome.scoped;
+      answer.unscoped += outcome.unscoped;
+    }
+    return answer;
   }
 
   /** The body as text, or undefined once an error has been answered. */
@@ -167,24 +203,6 @@ export class HookIngress {
         break;
     }
     return undefined;
-  }
-
-  /**
-   * Emits each event (emit never throws) and counts the calls cancelled meanwhile: cancellation is
-   * synchronous, and each cancelled call reports `call:settled` before emit returns.
-   */
-  #emit(events: readonly MappedEvent[]): number {
-    let cancelled = 0;
-    const stopCounting = this.#proxy.hooks.on('call:settled', (settled) => {
-      if (settled.outcome !== 'cancelled' || settled.reason === undefined) return;
-      if (LIFECYCLE_CANCEL_REASONS.has(settled.reason)) cancelled++;
-    });
-    try {
-      for (const { name, payload } of events) this.#proxy.hooks.emit(name, payload);
-    } finally {
-      stopCounting();
-    }
-    return cancelled;
   }
 
   #refuse(
@@ -230,14 +248,18 @@ export function hookEventFromPath(url: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** `session%3Aend` → `session:end`; a malformed escape is left as is (and will be unknown). */
-function decodeEvent(event: string): string {
+/** `session%3Aend` → `session:end`, once; undefined for a malformed escape. */
+function decodeEvent(event: string): string | undefined {
   if (!event.includes('%')) return event;
   try {
     return decodeURIComponent(event);
   } catch {
-    return event;
+    return undefined;
   }
+}
+
+function clip(value: string): string {
+  return value.length <= 80 ? value : `${value.slice(0, 79)}…`;
 }
 
 /** Node's timers hold at most 2^31 - 1 ms. */

@@ -5,10 +5,10 @@
  * event becomes what is the table in routes.ts.
  */
 import { kindOf } from './schemas.js';
-import { type HookSource, type MappedEvent, ROUTES } from './routes.js';
+import { type HookSource, type MappedHook, ROUTES } from './routes.js';
 
 export type HookMapping =
-  { ok: true; events: MappedEvent[] } | { ok: false; status: 400 | 404; reason: string };
+  ({ ok: true } & MappedHook) | { ok: false; status: 400 | 404; reason: string };
 
 /** Every event name `POST /hooks/<event>` accepts. */
 export const HOOK_EVENT_NAMES: readonly string[] = [...ROUTES.keys()];
@@ -23,7 +23,8 @@ export function hookSource(event: string): HookSource | undefined {
 }
 
 /**
- * Maps one hook (`event` from the URL, `payload` the parsed JSON body) onto lifecycle events.
+ * Maps one hook (`event` from the URL, `payload` the parsed JSON body) onto lifecycle events and
+ * session bindings.
  * 404: unknown event. 400: the body is not a JSON object, its `hook_event_name` names another
  * event, or a field has the wrong type. An accepted hook may map to no event.
  */

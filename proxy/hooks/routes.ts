@@ -1,9 +1,9 @@
 /**
  * The routing table of hook ingress: for each `<event>` of `POST /hooks/<event>`, the agent that
- * sends it, the zod schema of its payload (schemas.ts) and the lifecycle events it becomes. The
- * session key is the payload's `session_key`, else its `session_id`, unless the row says otherwise.
- * Only `agent_loop_stopped`, `session:end` and `session:reset` cancel calls (PROTOCOL.md section 7);
- * rows marked "cancels" emit one of them.
+ * sends it, the zod schema of its payload (schemas.ts), the lifecycle events it becomes and the
+ * session bindings it gives. The core names the session (`session_key`, else `session_id`) and
+ * decides what cancels (src/sessions/lifecycle.ts); rows marked "cancels" become an event that does.
+ * Rows marked "binds" place a call in the hook's session (src/sessions/session-router.ts).
  *
  * | `<event>`              | sent by                | emits                                   | session key / notes                               |
  * | ---------------------- | ---------------------- | --------------------------------------- | ------------------------------------------------- |
@@ -18,15 +18,24 @@
  * | `turn_end`             | docker-agent           | `reason: "canceled"`: `agent_loop_stopped` {reason: "canceled"} (cancels); other reasons: nothing | session_id |
  * | `stop`                 | docker-agent, or core  | `stop` (does not cancel)                | session_id                                        |
  * | `notification`         | docker-agent, or core  | `notification`                          | message = notification_message, level = notification_level (core: message, level) |
- * | other docker-agent     | docker-agent           | nothing (accepted)                      | `pre_tool_use`, `turn_start`, ... (DOCKER_AGENT_OTHER) |
+ * | `pre_tool_use`         | docker-agent           | nothing; binds (tool_name + tool_input) | session_id                                        |
+ * | other docker-agent     | docker-agent           | nothing (accepted)                      | `post_tool_use`, `turn_start`, ... (DOCKER_AGENT_OTHER) |
  * | `SessionStart`         | Claude Code            | `session:start`                         | session_id; reason = source                       |
  * | `SessionEnd`           | Claude Code            | `session:end` (cancels)                 | session_id; reason                                |
  * | `Stop`                 | Claude Code            | `stop` (does not cancel)                | not run on a user interrupt                       |
  * | `Notification`         | Claude Code            | `notification`                          | message; level = notification_type                |
- * | other Claude Code      | Claude Code            | nothing (accepted)                      | `PreToolUse`, `UserPromptSubmit`, ... (CLAUDE_CODE_OTHER) |
+ * | `PreToolUse`           | Claude Code            | nothing; binds (tool_use_id of mcp__ tools) | session_id                                    |
+ * | other Claude Code      | Claude Code            | nothing (accepted)                      | `PostToolUse`, `UserPromptSubmit`, ... (CLAUDE_CODE_OTHER) |
  */
 import type { z } from 'zod';
-import type { LifecycleEventName, LifecycleEvents } from '../../src/index.js';
+import {
+  inputCorrelation,
+  type LifecycleEventName,
+  type LifecycleEvents,
+  type SessionEvidence,
+  sessionOf,
+  toolUseCorrelation,
+} from '../../src/index.js';
 import {
   describeIssues,
   HermesLoopStoppedPayload,
@@ -35,6 +44,7 @@ import {
   OtherHookPayload,
   SessionHookPayload,
   StopHookPayload,
+  ToolHookPayload,
   TurnEndHookPayload,
 } from './schemas.js';
 
@@ -50,24 +60,29 @@ export type HookSource =
   | 'Claude Code'
   | 'docker-agent or core';
 
+/** What one hook becomes: lifecycle events to apply, and session bindings to record. */
+export interface MappedHook {
+  readonly events: MappedEvent[];
+  readonly bindings: SessionEvidence[];
+}
+
 export interface Route {
   readonly source: HookSource;
-  map(
-    payload: Record<string, unknown>,
-  ): { ok: true; events: MappedEvent[] } | { ok: false; reason: string };
+  map(payload: Record<string, unknown>): ({ ok: true } & MappedHook) | { ok: false; reason: string };
 }
 
 function route<S extends z.ZodType>(
   source: HookSource,
   schema: S,
   map: (payload: z.output<S>) => MappedEvent[],
+  bind: (payload: z.output<S>) => SessionEvidence[] = noBindings,
 ): Route {
   return {
     source,
     map(payload) {
       const parsed = schema.safeParse(payload);
       return parsed.success
-        ? { ok: true, events: map(parsed.data) }
+        ? { ok: true, events: map(parsed.data), bindings: bind(parsed.data) }
         : { ok: false, reason: describeIssues(parsed.error) };
     },
   };
@@ -78,9 +93,31 @@ interface Keyed {
   session_id?: string | undefined;
 }
 
-const keyOf = (payload: Keyed): string | undefined => payload.session_key ?? payload.session_id;
+/** The session as the core names it (`sessionOf`: the key, else the id), and the id as sent. */
+const keyed = (payload: Keyed) => ({
+  session_key: sessionOf(payload),
+  session_id: payload.session_id,
+});
 
 const nothing = (): MappedEvent[] => [];
+const noBindings = (): SessionEvidence[] => [];
+
+type ToolHook = z.output<typeof ToolHookPayload>;
+
+/** Claude Code's PreToolUse of one of its MCP tools: its `tool_use_id` is on the `tools/call` too. */
+const claudeCodeBinding = (payload: ToolHook): SessionEvidence[] => {
+  const { session_id: session, tool_use_id: toolUseId, tool_name: tool } = payload;
+  if (session === undefined || toolUseId === undefined || !tool?.startsWith('mcp__')) return [];
+  return [{ session, correlation: toolUseCorrelation(toolUseId) }];
+};
+
+/** docker-agent's pre_tool_use: its MCP client sends no id, so the call is found by name and input. */
+const dockerAgentBinding = (payload: ToolHook): SessionEvidence[] => {
+  const { session_id: session, tool_name: tool, tool_input: input } = payload;
+  if (session === undefined || tool === undefined || input === undefined) return [];
+  const correlation = inputCorrelation(input);
+  return correlation === undefined ? [] : [{ session, correlation, tool }];
+};
 
 type SessionEventName = 'session:start' | 'session:end' | 'session:reset';
 
@@ -90,8 +127,7 @@ function sessionEvent(name: SessionEventName) {
     {
       name,
       payload: {
-        session_key: keyOf(payload),
-        session_id: payload.session_id,
+        ...keyed(payload),
         platform: payload.platform,
         reason: payload.reason ?? payload.source,
       },
@@ -102,11 +138,7 @@ function sessionEvent(name: SessionEventName) {
 const stopEvent = (payload: z.output<typeof StopHookPayload>): MappedEvent[] => [
   {
     name: 'stop',
-    payload: {
-      session_key: keyOf(payload),
-      session_id: payload.session_id,
-      reason: payload.reason,
-    },
+    payload: { ...keyed(payload), reason: payload.reason },
   },
 ];
 
@@ -114,7 +146,7 @@ const notificationEvent = (payload: z.output<typeof NotificationHookPayload>): M
   {
     name: 'notification',
     payload: {
-      session_key: keyOf(payload),
+      session_key: sessionOf(payload),
       message: payload.notification_message ?? payload.message,
       level: payload.notification_level ?? payload.level ?? payload.notification_type,
     },
@@ -128,7 +160,7 @@ const hermesPlugin: Array<[string, Route]> = [
       {
         name: 'agent_loop_stopped',
         payload: {
-          session_key: keyOf(payload),
+          session_key: sessionOf(payload),
           platform: payload.platform,
           reason: payload.reason,
           invalidation_reason: payload.invalidation_reason,
@@ -142,7 +174,7 @@ const hermesPlugin: Array<[string, Route]> = [
       {
         name: 'session:end',
         payload: {
-          session_key: keyOf(payload) ?? payload.old_session_id,
+          session_key: sessionOf(payload) ?? payload.old_session_id,
           session_id: payload.session_id,
           platform: payload.platform,
           reason: payload.reason,
@@ -176,7 +208,6 @@ const hermesGateway: Array<[string, Route]> = (
 
 /** docker-agent hook names (`pkg/hooks/types.go`) that map to nothing: accepted, no event. */
 const DOCKER_AGENT_OTHER = [
-  'pre_tool_use',
   'post_tool_use',
   'on_user_input',
   'permission_request',
@@ -206,12 +237,13 @@ const dockerAgent: Array<[string, Route]> = [
         ? [
             {
               name: 'agent_loop_stopped',
-              payload: { session_key: keyOf(payload), reason: 'canceled' },
+              payload: { session_key: sessionOf(payload), reason: 'canceled' },
             },
           ]
         : [],
     ),
   ],
+  ['pre_tool_use', route('docker-agent', ToolHookPayload, nothing, dockerAgentBinding)],
   ...DOCKER_AGENT_OTHER.map((name): [string, Route] => [
     name,
     route('docker-agent', OtherHookPayload, nothing),
@@ -220,7 +252,6 @@ const dockerAgent: Array<[string, Route]> = [
 
 /** Claude Code hook names that map to nothing: accepted, no event. */
 const CLAUDE_CODE_OTHER = [
-  'PreToolUse',
   'PostToolUse',
   'PostToolUseFailure',
   'PermissionRequest',
@@ -242,6 +273,7 @@ const claudeCode: Array<[string, Route]> = [
   ['SessionEnd', route('Claude Code', SessionHookPayload, sessionEvent('session:end'))],
   ['Stop', route('Claude Code', StopHookPayload, stopEvent)],
   ['Notification', route('Claude Code', NotificationHookPayload, notificationEvent)],
+  ['PreToolUse', route('Claude Code', ToolHookPayload, nothing, claudeCodeBinding)],
   ...CLAUDE_CODE_OTHER.map((name): [string, Route] => [
     name,
     route('Claude Code', OtherHookPayload, nothing),

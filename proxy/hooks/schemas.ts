@@ -101,6 +101,17 @@ export const NotificationHookPayload = z.object({
 /** docker-agent `turn_end`: `reason` is `normal|continue|steered|error|canceled|hook_blocked|loop_detected`. */
 export const TurnEndHookPayload = z.object({ ...common, reason });
 
+/**
+ * Tool hooks that place a call in its session: Claude Code `PreToolUse` (`tool_use_id` is also on
+ * the `tools/call`), docker-agent `pre_tool_use` (found by `tool_name` and `tool_input`).
+ */
+export const ToolHookPayload = z.object({
+  ...common,
+  tool_name: id,
+  tool_use_id: id,
+  tool_input: z.unknown().optional(),
+});
+
 /** Any other known agent hook: accepted, nothing emitted; only the common fields are checked. */
 export const OtherHookPayload = z.object(common);
 

@@ -7,9 +7,20 @@
  * With JSON Schema parameters, @livekit/agents 1.9 only parses the arguments as JSON (it validates
  * zod schemas alone); the proxy validates them against the schema and answers INVALID_ARGUMENTS,
  * with nothing sent to the provider.
+ *
+ * @livekit/agents hands the LLM a tool's output as JSON text (`FunctionCallOutput.output` is a
+ * string), so a result with content blocks becomes one text: text blocks as they are, binary ones
+ * described by type, MIME type and size (`contentAsText`).
  */
 import { llm } from '@livekit/agents';
-import { type ExposedTool, isToolProxyError, type ToolProxy } from '../../src/index.js';
+import {
+  base64Bytes,
+  type ContentBlock,
+  type ExposedTool,
+  isToolProxyError,
+  isToolResultContent,
+  type ToolProxy,
+} from '../../src/index.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
 import { argumentsOf } from '../tool-arguments.js';
 
@@ -62,14 +73,16 @@ export function liveKitAgentTool(
     flags: llm.ToolFlag.CANCELLABLE,
     execute: async (args: unknown, { abortSignal }) => {
       const key = typeof sessionKey === 'function' ? sessionKey() : sessionKey;
+      let result: unknown;
       try {
-        return await proxy.call(name, argumentsOf(name, args), {
+        result = await proxy.call(name, argumentsOf(name, args), {
           signal: abortSignal,
           sessionKey: key,
         });
       } catch (error) {
         throw toToolError(error);
       }
+      return isToolResultContent(result) ? contentAsText(result.content) : result;
     },
   });
 }
@@ -81,6 +94,40 @@ export function liveKitAgentTool(
  */
 export function toToolError(error: unknown): llm.ToolError {
   return new llm.ToolError(isToolProxyError(error) ? error.message : UNEXPECTED_FAILURE_TEXT);
+}
+
+/**
+ * Content blocks as the one text the LLM gets: text blocks (and text resources) joined by blank
+ * lines; images, audio and binary resources as a line naming the MIME type and decoded size,
+ * since the LLM cannot see them here; resource links by name and URI.
+ */
+export function contentAsText(content: readonly ContentBlock[]): string {
+  return content.map(blockAsText).join('\n\n');
+}
+
+function blockAsText(block: ContentBlock): string {
+  switch (block.type) {
+    case 'text':
+      return block.text;
+    case 'image':
+    case 'audio':
+      return `[${block.type}: ${block.mimeType}, ${bytes(base64Bytes(block.data))}]`;
+    case 'resource': {
+      const { resource } = block;
+      if ('text' in resource) return `[resource ${resource.uri}]\n${resource.text}`;
+      const type = resource.mimeType ?? 'application/octet-stream';
+      return `[resource ${resource.uri}: ${type}, ${bytes(base64Bytes(resource.blob))}]`;
+    }
+    case 'resource_link': {
+      const type = block.mimeType === undefined ? '' : `, ${block.mimeType}`;
+      const about = block.description === undefined ? '' : `: ${block.description}`;
+      return `[link ${block.title ?? block.name} <${block.uri}>${type}]${about}`;
+    }
+  }
+}
+
+function bytes(count: number): string {
+  return `${count.toLocaleString('en-US')} bytes`;
 }
 
 /** A copy of the provider's schema (the registry has checked it is a JSON Schema of an object). */

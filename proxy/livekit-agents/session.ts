@@ -1,8 +1,8 @@
 /**
- * The end of an @livekit/agents session as the proxy's `session:end`. When an `AgentSession` closes
- * (job shutdown, participant gone, `session.close()`, an unrecoverable error), the calls of its
- * session key still pending, and those made without a key, are cancelled at once (reason
- * `session-ended`) and their providers told to stop.
+ * The end of an @livekit/agents session as the proxy's `session:end` (`proxy.lifecycle`). When an
+ * `AgentSession` closes (job shutdown, participant gone, `session.close()`, an unrecoverable
+ * error), the calls of its session key still pending are cancelled at once (reason
+ * `session-ended`) and their providers told to stop (PROTOCOL.md section 7's session rule).
  *
  * The framework itself aborts the tools it runs before `close` fires (`drain()` force-aborts
  * CANCELLABLE tools): those calls end as `caller-aborted`. `session:end` covers the rest of the
@@ -15,7 +15,7 @@ import type { ToolProxy } from '../../src/index.js';
 /** The part of `voice.AgentSession` this needs (any `AgentSession<UserData>` fits). */
 export type ClosingSession = Pick<voice.AgentSession, 'on' | 'off'>;
 
-/** Emits `session:end` for `sessionKey` each time `session` closes; returns the unbinder. */
+/** Applies `session:end` for `sessionKey` each time `session` closes; returns the unbinder. */
 export function bindAgentSession(
   session: ClosingSession,
   proxy: ToolProxy,
@@ -23,7 +23,7 @@ export function bindAgentSession(
 ): () => void {
   if (sessionKey === '') throw new TypeError('bindAgentSession: the session key must not be empty');
   const onClose = (event: voice.CloseEvent): void => {
-    proxy.hooks.emit('session:end', {
+    proxy.lifecycle('session:end', {
       session_key: sessionKey,
       reason: `the agent session closed (${event.reason})`,
     });

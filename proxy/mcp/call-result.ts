@@ -4,7 +4,7 @@
  * error: the proxy's messages are written for the LLM that reads them.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { isToolProxyError } from '../../src/index.js';
+import { isToolProxyError, isToolResultContent } from '../../src/index.js';
 
 /** For a throw that is not a ToolProxyError: nothing specific is known, so say so honestly. */
 export const UNEXPECTED_FAILURE_TEXT =
@@ -12,8 +12,20 @@ export const UNEXPECTED_FAILURE_TEXT =
   'physical world or changes state, the action may already have started or completed; check the ' +
   'current state before retrying.';
 
-/** A provider's result: a string as one text block; any other JSON value as its JSON text. */
+/**
+ * A provider's result: a string as one text block; any other JSON value as its JSON text (plus
+ * `structuredContent` for an object). Content blocks go to the client as they came (the proxy has
+ * checked them against MCP's shapes), with the structured value as `structuredContent` when it is
+ * an object (MCP allows nothing else there); the provider chose what the model sees, so no JSON
+ * text of it is added.
+ */
 export function resultToMcp(value: unknown): CallToolResult {
+  if (isToolResultContent(value)) {
+    const { structured } = value;
+    const result: CallToolResult = { content: value.content.map((block) => ({ ...block })) };
+    if (isPlainObject(structured)) result.structuredContent = structured;
+    return result;
+  }
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
   const result: CallToolResult = { content: [{ type: 'text', text: jsonText(value) }] };
   if (isPlainObject(value)) result.structuredContent = value;

@@ -16,18 +16,17 @@ import {
   type ProgressUpdate,
   type ToolProxy,
 } from '../../src/index.js';
+import { type PlacementDefaults, placementOf } from './call-placement.js';
 import { errorToMcp, resultToMcp } from './call-result.js';
-
-/**
- * The request `_meta` key that puts an MCP call in an agent session. Without it a call has no
- * session key, so a stop, end or reset of any session cancels it (PROTOCOL.md section 7).
- */
-export const SESSION_KEY_META = 'toolproxy/sessionKey';
 
 /** The part of the SDK's request handler context a call uses. */
 export interface CallContext {
   readonly signal: AbortSignal;
   readonly sendNotification: (notification: ProgressNotification) => Promise<void>;
+  /** The MCP HTTP session (`Mcp-Session-Id`); absent on stdio. */
+  readonly sessionId?: string | undefined;
+  /** Aborts when the caller is gone (its HTTP response closed): cancels as its reason says. */
+  readonly callerGone?: AbortSignal | undefined;
 }
 
 export async function callTool(
@@ -35,11 +34,16 @@ export async function callTool(
   request: CallToolRequest,
   context: CallContext,
   logger: Logger,
+  placement: PlacementDefaults = {},
 ): Promise<CallToolResult> {
-  const { name, arguments: args, _meta: meta } = request.params;
-  const options: CallOptions = { signal: context.signal };
-  const sessionKey = meta?.[SESSION_KEY_META];
-  if (typeof sessionKey === 'string' && sessionKey !== '') options.sessionKey = sessionKey;
+  const { name, arguments: args = {}, _meta: meta } = request.params;
+  const options: CallOptions = {
+    signal:
+      context.callerGone === undefined
+        ? context.signal
+        : AbortSignal.any([context.signal, context.callerGone]),
+    ...placementOf(meta, args, context.sessionId, placement),
+  };
   const progressToken = meta?.progressToken;
   if (progressToken !== undefined) {
     options.onProgress = (update) => {
@@ -51,7 +55,7 @@ export async function callTool(
     };
   }
   try {
-    return resultToMcp(await proxy.call(name, args ?? {}, options));
+    return resultToMcp(await proxy.call(name, args, options));
   } catch (error) {
     if (!isToolProxyError(error)) {
       logger.error(

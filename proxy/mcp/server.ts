@@ -26,6 +26,21 @@ export interface McpServerOptions {
   listChangedDebounceMs?: number;
   timers?: Timers;
   logger?: Logger;
+  /**
+   * The channel of this server's calls when its transport has no session id (stdio): cancelled
+   * with `proxy.cancelChannel` when the client goes away. HTTP sessions use `mcp:<Mcp-Session-Id>`.
+   */
+  channel?: string;
+  /** The agent session of every call that names none (a stdio server's `CLAUDE_CODE_SESSION_ID`). */
+  sessionKey?: string;
+  /**
+   * A signal that aborts when the caller of request `requestId` is gone (its HTTP response closed
+   * before the result): the call is then cancelled with the signal's reason (`caller-gone`).
+   */
+  callerGone?: (
+    sessionId: string | undefined,
+    requestId: string | number,
+  ) => AbortSignal | undefined;
 }
 
 export interface McpServerHandle {
@@ -49,6 +64,7 @@ export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}
   if (!Number.isFinite(debounceMs) || debounceMs < 0) {
     throw new RangeError('listChangedDebounceMs must be a finite number of ms, at least 0');
   }
+  const placement = { channel: options.channel, sessionKey: emptyToUndefined(options.sessionKey) };
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- as above: raw JSON Schema tools
   const server = new Server(
     {
@@ -62,7 +78,13 @@ export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}
   };
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toMcpTools(proxy.tools()) }));
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(proxy, request, extra, logger),
+    callTool(
+      proxy,
+      request,
+      { ...extra, callerGone: options.callerGone?.(extra.sessionId, extra.requestId) },
+      logger,
+      placement,
+    ),
   );
   const close = watchToolList(proxy, {
     debounceMs,
@@ -77,4 +99,8 @@ export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}
     },
   });
   return { server, close };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
 }

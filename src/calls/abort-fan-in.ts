@@ -4,6 +4,7 @@
  * 10,000 (which would also trip Node's MaxListenersExceededWarning), and that listener is removed
  * as soon as the last call on the signal settles.
  */
+import { ErrorCode, isToolProxyError, type ToolProxyError } from '../errors.js';
 import { cancelledError } from './messages.js';
 
 export interface AbortableCall {
@@ -46,10 +47,18 @@ export class AbortFanIn {
     const watch = this.#watches.get(signal);
     if (watch === undefined) return;
     this.#watches.delete(signal);
-    const reason: unknown = signal.reason;
-    const error = cancelledError('caller-aborted', abortDetail(reason), reason);
+    const error = abortError(signal.reason);
     for (const call of [...watch.calls]) call.cancelledByCaller(error);
   }
+}
+
+/**
+ * A signal aborted with a CANCELLED ToolProxyError that names its reason (a front saying
+ * `caller-gone`) cancels with that error; any other abort is the caller's (`caller-aborted`).
+ */
+function abortError(reason: unknown): ToolProxyError {
+  if (isToolProxyError(reason, ErrorCode.Cancelled) && reason.reason !== undefined) return reason;
+  return cancelledError('caller-aborted', abortDetail(reason), reason);
 }
 
 function abortDetail(reason: unknown): string | undefined {

@@ -3,13 +3,15 @@
  * and on settlement the bookkeeping, the notice to the provider and the `call:settled` event.
  */
 import { newCallId } from '../call-id.js';
-import { type CancelReason, ErrorCode, ToolProxyError } from '../errors.js';
+import { ErrorCode, ToolProxyError } from '../errors.js';
 import type { HookBus } from '../hooks/bus.js';
 import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
 import type { ProviderLink } from '../provider-link.js';
 import { cancelNoticeTail, encodeCancelNotice, encodeTimeoutNotice } from '../protocol/notices.js';
 import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
 import type { ProxyStats } from '../stats.js';
+import { SessionRouter } from '../sessions/session-router.js';
+import { SessionScopes } from '../sessions/session-scopes.js';
 import type { Timers } from '../timers.js';
 import { AbortFanIn } from './abort-fan-in.js';
 import type { CallLimits } from './call-limits.js';
@@ -28,6 +30,16 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** The agent session this call belongs to; a stop or reset of that session cancels it. */
   sessionKey?: string;
+  /**
+   * The caller's connection (e.g. `mcp:<Mcp-Session-Id>`): `cancelChannel` ends its calls when the
+   * caller goes away, and once a call on it is placed in a session, its later calls are too.
+   */
+  channel?: string;
+  /**
+   * Ids a hook may name to place this call in its session (`toolUseCorrelation`,
+   * `inputCorrelation` from the core's sessions module).
+   */
+  correlations?: readonly string[];
   /** This call's deadline, overriding the tool's and the default. */
   timeoutMs?: number;
   onProgress?: (update: ProgressUpdate) => void;
@@ -49,6 +61,8 @@ export interface CallRunnerDeps {
 
 export class CallRunner {
   readonly table = new CallTable();
+  readonly scopes: SessionScopes;
+  readonly sessions: SessionRouter;
   readonly #signals = new AbortFanIn();
   readonly #deps: CallRunnerDeps;
   #closed = false;
@@ -57,6 +71,10 @@ export class CallRunner {
 
   constructor(deps: CallRunnerDeps) {
     this.#deps = deps;
+    this.scopes = new SessionScopes(() => deps.timers.now());
+    this.sessions = new SessionRouter(this.table, this.scopes, (calls, error) =>
+      this.failAll(calls, 'cancelled', error),
+    );
   }
 
   get watchedSignals(): number {
@@ -83,17 +101,22 @@ export class CallRunner {
       return undefined;
     }
     const timeoutMs = this.timeoutFor(tool, options.timeoutMs);
+    const pinned = options.sessionKey !== undefined && options.sessionKey !== '';
+    const session = this.sessions.resolve(options, tool.exposedName);
     const spec = {
       callId: this.#freshCallId(),
       tool,
-      sessionKey: options.sessionKey,
+      channel: options.channel,
+      correlations: options.correlations ?? NO_CORRELATIONS,
+      sessionPinned: pinned,
       timeoutMs,
       maxTotalMs: Math.max(timeoutMs, limits.maxTotalMs),
       resetOnProgress: limits.resetOnProgress,
       onProgress: options.onProgress,
     };
-    const call = new PendingCall(spec, settle, timers, this.#signals, this.#settled);
+    const call = new PendingCall(spec, session, settle, timers, this.#signals, this.#settled);
     this.table.add(call);
+    this.sessions.started(call);
     call.arm(options.signal);
     stats.calls.started++;
     if (hooks.listenerCount('call:started') > 0)
@@ -120,15 +143,6 @@ export class CallRunner {
     if (perCall !== undefined) return Math.min(Math.ceil(perCall), limits.maxTotalMs);
     if (tool.timeoutMs !== undefined) return Math.min(tool.timeoutMs, limits.maxToolMs);
     return limits.defaultMs;
-  }
-
-  /** Cancels a session's calls (see CallTable.takeSession); one error shared by all. */
-  cancelSession(sessionKey: string | undefined, reason: CancelReason, detail?: string): number {
-    return this.failAll(
-      this.table.takeSession(sessionKey),
-      'cancelled',
-      cancelledError(reason, detail),
-    );
   }
 
   /** Settles each call with one shared error; returns how many were still pending. */
@@ -210,7 +224,9 @@ export class CallRunner {
   }
 }
 
+const NO_CORRELATIONS: readonly string[] = [];
+
 export function callInfo(call: PendingCall): CallInfo {
-  const { callId, tool, sessionKey } = call.spec;
-  return { callId, tool: tool.exposedName, provider: tool.provider, sessionKey };
+  const { callId, tool } = call.spec;
+  return { callId, tool: tool.exposedName, provider: tool.provider, sessionKey: call.session };
 }

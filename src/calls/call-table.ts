@@ -1,7 +1,9 @@
 /**
- * The pending calls, indexed by id, by session and by provider so a stop, a reset or a provider
- * leaving finds its calls without scanning. Also remembers the last settled ids, so a frame for
- * one of them is counted as late or duplicate rather than unknown.
+ * The pending calls, indexed by id, by session, by provider and by the caller's channel so a stop,
+ * a reset, a provider leaving or a caller going away finds its calls without scanning; unbound
+ * calls are also indexed by their correlations, so a hook that names one can place it. Also
+ * remembers the last settled ids, so a frame for one of them is counted as late or duplicate
+ * rather than unknown.
  */
 import type { CallOutcome } from '../hooks/events.js';
 import type { PendingCall } from './pending-call.js';
@@ -18,6 +20,8 @@ export class CallTable {
   readonly #byId = new Map<string, PendingCall>();
   readonly #bySession = new Map<SessionSlot, Set<PendingCall>>();
   readonly #byProvider = new Map<string, Set<PendingCall>>();
+  readonly #byChannel = new Map<string, Set<PendingCall>>();
+  readonly #byCorrelation = new Map<string, Set<PendingCall>>();
   readonly #recent = new Map<string, SettledRecord>();
   /**
    * The ids in `#recent`, oldest first, as a ring: evicting the oldest is one array read, where
@@ -41,8 +45,34 @@ export class CallTable {
 
   add(call: PendingCall): void {
     this.#byId.set(call.callId, call);
-    addTo(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call);
+    addTo(this.#bySession, call.session ?? NO_SESSION, call);
     addTo(this.#byProvider, call.spec.tool.provider, call);
+    const { channel, correlations } = call.spec;
+    if (channel !== undefined) addTo(this.#byChannel, channel, call);
+    for (const correlation of correlations) addTo(this.#byCorrelation, correlation, call);
+  }
+
+  /** Moves a pending call into `session`; false if it is settled or already there. */
+  rebind(call: PendingCall, session: string): boolean {
+    if (this.#byId.get(call.callId) !== call || call.session === session) return false;
+    removeFrom(this.#bySession, call.session ?? NO_SESSION, call, NO_SESSION);
+    call.session = session;
+    addTo(this.#bySession, session, call);
+    return true;
+  }
+
+  /** The pending calls that carry `correlation`. */
+  withCorrelation(correlation: string): PendingCall[] {
+    return [...(this.#byCorrelation.get(correlation) ?? [])];
+  }
+
+  /** The pending calls made over `channel`, bound or not. */
+  forChannel(channel: string): PendingCall[] {
+    return [...(this.#byChannel.get(channel) ?? [])];
+  }
+
+  hasSession(session: string): boolean {
+    return this.#bySession.has(session);
   }
 
   get(callId: string): PendingCall | undefined {
@@ -53,8 +83,11 @@ export class CallTable {
   remove(call: PendingCall, outcome: CallOutcome): void {
     if (this.#byId.get(call.callId) !== call) return;
     this.#byId.delete(call.callId);
-    removeFrom(this.#bySession, call.spec.sessionKey ?? NO_SESSION, call, NO_SESSION);
+    removeFrom(this.#bySession, call.session ?? NO_SESSION, call, NO_SESSION);
     removeFrom(this.#byProvider, call.spec.tool.provider, call);
+    if (call.spec.channel !== undefined) removeFrom(this.#byChannel, call.spec.channel, call);
+    for (const correlation of call.spec.correlations)
+      removeFrom(this.#byCorrelation, correlation, call);
     this.#remember(call.callId, { provider: call.spec.tool.provider, outcome });
   }
 
@@ -77,20 +110,24 @@ export class CallTable {
   }
 
   /**
-   * Takes out the calls a session-scoped stop applies to: the session's own calls and every call
-   * made without a session key; with no key, every call. The caller must settle every one of them
-   * at once: their session index is dropped whole here rather than call by call.
+   * Takes out the calls a stop applies to: the session's own calls, and the unbound ones when
+   * `withUnbound`; with no session, every call. The caller must settle every one of them at once:
+   * their session index is dropped whole here rather than call by call.
    */
-  takeSession(sessionKey: string | undefined): PendingCall[] {
-    if (sessionKey === undefined) {
+  takeSession(
+    session: string | undefined,
+    withUnbound: boolean,
+  ): { own: PendingCall[]; unbound: PendingCall[] } {
+    if (session === undefined) {
       this.#bySession.clear();
-      return [...this.#byId.values()];
+      return { own: [], unbound: [...this.#byId.values()] };
     }
-    const own = this.#bySession.get(sessionKey);
-    const keyless = this.#bySession.get(NO_SESSION);
-    this.#bySession.delete(sessionKey);
+    const own = this.#bySession.get(session);
+    this.#bySession.delete(session);
+    if (!withUnbound) return { own: [...(own ?? [])], unbound: [] };
+    const unbound = this.#bySession.get(NO_SESSION);
     this.#bySession.delete(NO_SESSION);
-    return [...(own ?? []), ...(keyless ?? [])];
+    return { own: [...(own ?? [])], unbound: [...(unbound ?? [])] };
   }
 
   forProvider(provider: string): PendingCall[] {

@@ -17,6 +17,7 @@ const CANCEL_TEXT: Record<CancelReason, string> = {
   'proxy-shutting-down': 'the tool proxy is shutting down',
   'connection-interrupted':
     "the tool proxy's connection to the room was interrupted, so the tool's answer may have been lost",
+  'caller-gone': 'the caller went away before the result (its connection or session closed)',
 };
 
 /** One error per cancellation event, shared by every call it cancels (no stack trace per call). */

@@ -19,7 +19,12 @@ export interface ProgressUpdate {
 export interface CallSpec {
   readonly callId: string;
   readonly tool: RegisteredTool;
-  readonly sessionKey: string | undefined;
+  /** The caller's connection (an MCP session, a stdio client), when the front names it. */
+  readonly channel: string | undefined;
+  /** Ids a hook may name later to place this call in its session (see src/sessions/). */
+  readonly correlations: readonly string[];
+  /** The caller named the session itself: no hook or inference moves the call. */
+  readonly sessionPinned: boolean;
   /** Idle deadline; progress pushes it out when `resetOnProgress`. */
   readonly timeoutMs: number;
   /** Hard cap on the whole call, progress or not. */
@@ -38,6 +43,11 @@ export type SettleListener = (
 export class PendingCall implements AbortableCall {
   readonly spec: CallSpec;
   readonly startedAt: number;
+  /**
+   * The agent session the call belongs to; undefined while unbound. Set at start, or later by the
+   * call table when a hook places the call (CallTable.rebind): nothing else writes it.
+   */
+  session: string | undefined;
   #settled = false;
   #resolve: (value: unknown) => void;
   #reject: (error: unknown) => void;
@@ -52,12 +62,14 @@ export class PendingCall implements AbortableCall {
 
   constructor(
     spec: CallSpec,
+    session: string | undefined,
     settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
     timers: Timers,
     signals: AbortFanIn,
     onSettled: SettleListener,
   ) {
     this.spec = spec;
+    this.session = session;
     this.#resolve = settle.resolve;
     this.#reject = settle.reject;
     this.#timers = timers;

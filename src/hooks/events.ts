@@ -12,6 +12,7 @@ const optionalText = text.nullish().transform((value) => value ?? undefined);
 /** hermes-agent's `agent_loop_stopped` kwargs. */
 export const AgentLoopStoppedSchema = z.object({
   session_key: optionalText,
+  session_id: optionalText,
   platform: optionalText,
   reason: optionalText,
   invalidation_reason: optionalText,
@@ -54,6 +55,8 @@ export const LifecycleEventSchemas = {
 /** hermes-agent's `agent_loop_stopped`: the agent loop of `session_key` was interrupted. */
 export interface AgentLoopStopped {
   session_key?: string | undefined;
+  /** Agents whose events carry only a session id (docker-agent's `turn_end`). */
+  session_id?: string | undefined;
   platform?: string | undefined;
   /** Free-form, e.g. "Stop requested", "Session reset requested". */
   reason?: string | undefined;

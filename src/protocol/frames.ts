@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CANCEL_REASONS, type CancelReason } from '../errors.js';
+import { ContentBlocksSchema } from './content-blocks.js';
 
 /** Version of the toolproxy additions; hermes-livekit v0.3 frames carry no version at all. */
 export const PROTOCOL_VERSION = 1;
@@ -74,11 +75,17 @@ export const RemoteErrorSchema = z.union([
   }),
 ]);
 
-/** hermes-livekit semantics: an `error` that is present and not null wins; otherwise `result`. */
+/**
+ * hermes-livekit semantics: an `error` that is present and not null wins; otherwise `result`.
+ * New: `content`, MCP content blocks for the model (images, audio, resources); `result` is then
+ * the structured value beside them. `content: null` counts as absent, as `error: null` does; a
+ * malformed `content` fails the frame, and so the call.
+ */
 export const ToolResultFrame = z.object({
   type: z.literal('client:tool-result'),
   call_id: callId,
   result: z.unknown().optional(),
+  content: ContentBlocksSchema.nullish(),
   error: RemoteErrorSchema.nullish(),
 });
 
@@ -119,6 +126,11 @@ export const ToolRegisteredFrame = z.object({
   detail: z.string().optional(),
   /** The name agents see, when it differs from `name` (a collision suffix). */
   exposed_name: z.string().optional(),
+  /**
+   * New: with reason `rate-limited`, whole ms until a registration would be admitted. Read
+   * tolerantly: a value that is not a number of ms is dropped, not the answer with it.
+   */
+  retry_after_ms: z.number().nonnegative().optional().catch(undefined),
 });
 
 export const ToolUnregisteredFrame = z.object({

@@ -2,12 +2,17 @@
  * What a provider sends back for a call (its one `client:tool-result`), and the errors its
  * handlers' signals abort with when the proxy gives up on a call.
  */
+import { isToolResultContent } from '../calls/rich-result.js';
 import { CANCEL_REASONS, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
 import { encodeFrame } from '../protocol/codec.js';
+import type { ContentBlock } from '../protocol/content-blocks.js';
 import { type ProxyFrame, WIRE_LIMITS } from '../protocol/frames.js';
 import type { ToolContext, ToolDefinition } from './define-tool.js';
 
-export type Answer = { result: unknown; error?: undefined } | { error: string; result?: undefined };
+/** `content` set: a rich answer, `result` its structured value (`undefined`: none, not sent). */
+export type Answer =
+  | { result: unknown; content?: readonly ContentBlock[]; error?: undefined }
+  | { error: string; result?: undefined; content?: undefined };
 
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
@@ -19,6 +24,7 @@ export async function runHandler(
 ): Promise<Answer> {
   try {
     const result: unknown = await tool.handler(args, context);
+    if (isToolResultContent(result)) return { result: result.structured, content: result.content };
     return { result: result === undefined ? null : result };
   } catch (error) {
     return { error: describeUnknown(error) || 'tool failed' };
@@ -26,24 +32,36 @@ export async function runHandler(
 }
 
 /**
- * The result frame of a call, as text. A result that cannot go in a frame (not JSON, or larger
- * than `maxFrameChars`) becomes an error result that says why.
+ * The result frame of a call, as text: `type` and `call_id` first (PROTOCOL.md section 8), then
+ * `content` when the answer has some, then `result`. A result that cannot go in a frame (not JSON,
+ * or larger than `maxFrameChars`) becomes an error result that says why.
  */
 export function encodeAnswer(callId: string, answer: Answer, maxFrameChars: number): string {
   const head = { type: 'client:tool-result', call_id: callId } as const;
   const fail = (error: string) =>
     encodeFrame({ ...head, error: error.slice(0, WIRE_LIMITS.errorMessageLength) });
   if (answer.error !== undefined) return fail(answer.error);
+  const { content, result } = answer;
   let text: string;
   try {
-    text = encodeFrame({ ...head, result: answer.result });
+    text =
+      content === undefined
+        ? encodeFrame({ ...head, result })
+        : encodeFrame({ ...head, content, ...(result === undefined ? {} : { result }) });
   } catch (error) {
     return fail(`the result is not JSON-serialisable: ${describeUnknown(error)}`);
   }
-  if (text.length > maxFrameChars)
-    return fail(`the result is ${text.length} characters; a frame holds at most ${maxFrameChars}`);
+  if (text.length > maxFrameChars) {
+    const advice = content === undefined ? '' : oversizeContentAdvice;
+    return fail(
+      `the result is ${text.length} characters; a frame holds at most ${maxFrameChars}${advice}`,
+    );
+  }
   return text;
 }
+
+const oversizeContentAdvice =
+  ' (send a smaller image or a resource_link to the data instead of the bytes)';
 
 export function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): ToolProxyError {
   const reason = CANCEL_REASONS.find((known) => known === frame.reason);

@@ -24,6 +24,11 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType> {
   /** Asks the proxy for this deadline (the proxy clamps it to its maximum). */
   readonly timeoutMs?: number;
   readonly annotations?: ToolAnnotations;
+  /**
+   * Runs a call. Returns (or resolves with) a JSON value, the result; or `toolContent(blocks,
+   * structured?)` to show the model images, audio or resources (sent as `content`, PROTOCOL.md
+   * section 8). A throw is the call's error.
+   */
   handler(args: z.output<Input>, context: ToolContext): unknown;
 }
 

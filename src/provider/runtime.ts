@@ -1,10 +1,10 @@
 /**
  * The provider side (browser-safe: no Node built-ins). Registers its tools with every proxy it
- * sees (on connect, when a proxy joins, on every hello), runs calls with an AbortSignal, and stops
- * a handler the moment the proxy cancels or times the call out. It sends nothing for a call the
- * proxy already gave up on.
+ * sees, once per connection, retrying the ones refused as `rate-limited` (registrations.ts); runs
+ * calls with an AbortSignal, and stops a handler the moment the proxy cancels or times the call
+ * out. It sends nothing for a call the proxy already gave up on.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../channel.js';
+import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from '../channel.js';
 import { describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
 import { HookBus } from '../hooks/bus.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -19,6 +19,7 @@ import {
   type ProxyFrame,
   ProxyFrameSchemas,
 } from '../protocol/frames.js';
+import { systemTimers, type Timers } from '../timers.js';
 import {
   type Answer,
   cancelledByProxy,
@@ -27,6 +28,7 @@ import {
   timedOutByProxy,
 } from './answers.js';
 import { type ToolContext, type ToolDefinition, toRegistration } from './define-tool.js';
+import { Registrations } from './registrations.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
 
 export interface ProviderEvents {
@@ -36,6 +38,8 @@ export interface ProviderEvents {
     name: string;
     reason: string | undefined;
     detail: string | undefined;
+    /** Set when the tool will be sent again (a `rate-limited` refusal): in this many ms. */
+    retryAfterMs: number | undefined;
   };
   'call:started': { proxy: string; callId: string; name: string };
   /** The proxy cancelled or timed out a running call; its handler's signal was aborted. */
@@ -57,6 +61,8 @@ export interface ToolProviderOptions {
   logger?: Logger;
   /** Largest frame the proxy accepts (its `maxFrameChars`). Default 1 MiB of text. */
   maxFrameChars?: number;
+  /** The clock for registration retries. Default: the global timers. */
+  timers?: Timers;
 }
 
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
@@ -64,8 +70,7 @@ type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 export class ToolProvider {
   readonly events: HookBus<ProviderEvents>;
   readonly #tools = new Map<string, ToolDefinition>();
-  /** Registration frames, built once (z.toJSONSchema is not free) and re-sent on every hello. */
-  readonly #registrations: OutboundProviderFrame[] = [];
+  readonly #registrations: Registrations;
   readonly #isProxy: (peer: PeerInfo) => boolean;
   readonly #logger: Logger;
   readonly #maxFrameChars: number;
@@ -78,11 +83,16 @@ export class ToolProvider {
     this.#maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
     this.events = new HookBus<ProviderEvents>(this.#logger);
     this.#isProxy = options.isProxy ?? ((peer) => peer.isAgent === true);
+    // Registration frames, built once (z.toJSONSchema is not free).
+    const frames = new Map<string, OutboundProviderFrame>();
     for (const tool of options.tools) {
       // Throws INVALID_TOOL here, at construction, for a tool that cannot be registered.
-      this.#registrations.push({ type: 'client:tool-register', ...toRegistration(tool) });
+      frames.set(tool.name, { type: 'client:tool-register', ...toRegistration(tool) });
       this.#tools.set(tool.name, tool);
     }
+    const send = (proxy: string, frame: OutboundProviderFrame) =>
+      this.#guard(() => this.#send(proxy, frame));
+    this.#registrations = new Registrations(frames, options.timers ?? systemTimers, send);
   }
 
   async connect(channel: ToolChannel): Promise<void> {
@@ -96,9 +106,10 @@ export class ToolProvider {
     return this.#running.size;
   }
 
-  /** Aborts running handlers and closes the channel. */
+  /** Aborts running handlers, stops registration retries and closes the channel. */
   async close(): Promise<void> {
     this.#abortAll('the provider is closing');
+    this.#registrations.clear();
     const channel = this.#channel;
     this.#channel = undefined;
     await channel?.close();
@@ -109,23 +120,34 @@ export class ToolProvider {
       onFrame: (from, text) => this.#guard(() => this.#onFrame(from, text)),
       onPeerJoined: (peer) => this.#guard(() => this.#proxyAppeared(peer)),
       onPeerLeft: (peer) => this.#guard(() => this.#proxyLeft(peer.identity)),
-      onConnected: () => this.#guard(() => this.#scanPeers()),
-      onClosed: () => this.#guard(() => this.#abortAll('the connection to the proxy was lost')),
+      onConnected: (info) => this.#guard(() => this.#connected(info)),
+      onClosed: () =>
+        this.#guard(() => {
+          this.#registrations.clear();
+          this.#abortAll('the connection to the proxy was lost');
+        }),
     };
   }
 
-  /** On (re)connect: every proxy already present gets our tools. */
-  #scanPeers(): void {
+  /**
+   * On (re)connect, every proxy present gets our tools, unless it already did in this connection
+   * (a channel may report the proxy joining just before it reports being connected). A resumed
+   * connection may have lost frames either way, so everything is registered again then. Channels
+   * report a lost connection as the proxy leaving or the channel closing, which forgets it.
+   */
+  #connected(info: ConnectedInfo | undefined): void {
+    if (info?.resumed === true) this.#registrations.clear();
     for (const peer of this.#channel?.peers() ?? []) this.#proxyAppeared(peer);
   }
 
   #proxyAppeared(peer: PeerInfo): void {
     if (!this.#isProxy(peer)) return;
     this.#proxies.add(peer.identity);
-    this.#registerAll(peer.identity);
+    this.#registrations.open(peer.identity);
   }
 
   #proxyLeft(identity: string): void {
+    this.#registrations.forget(identity);
     if (!this.#proxies.delete(identity)) return;
     this.#abortAll('the proxy left', identity);
   }
@@ -145,7 +167,7 @@ export class ToolProvider {
     switch (frame.type) {
       case 'agent:hello':
         this.#proxies.add(proxy);
-        this.#registerAll(proxy);
+        this.#registrations.hello(proxy);
         return;
       case 'agent:tool-call':
         this.#startCall(proxy, frame);
@@ -160,6 +182,7 @@ export class ToolProvider {
         this.#registrationAnswered(proxy, frame);
         return;
       case 'agent:tool-unregistered':
+        this.#registrations.unregistered(proxy, frame.name);
         return;
       case 'agent:rate-limited':
         this.#logger.warn({ proxy, limit: frame.limit, dropped: frame.dropped }, 'rate limited');
@@ -173,29 +196,22 @@ export class ToolProvider {
     }
   }
 
-  #registerAll(proxy: string): void {
-    for (const frame of this.#registrations) this.#send(proxy, frame);
-  }
-
   #registrationAnswered(proxy: string, frame: Frame<'agent:tool-registered'>): void {
+    const retryAfterMs = this.#registrations.answered(proxy, frame);
     if (frame.success) {
       this.events.emit('registered', {
         proxy,
         name: frame.name,
         exposedName: frame.exposed_name ?? frame.name,
       });
-    } else {
-      this.#logger.warn(
-        { proxy, tool: frame.name, reason: frame.reason, detail: frame.detail },
-        'registration refused',
-      );
-      this.events.emit('registration-failed', {
-        proxy,
-        name: frame.name,
-        reason: frame.reason,
-        detail: frame.detail,
-      });
+      return;
     }
+    const { name: tool, reason, detail } = frame;
+    // A refusal that will be retried is the budget working as meant: not worth a warning each.
+    if (retryAfterMs === undefined)
+      this.#logger.warn({ proxy, tool, reason, detail }, 'registration refused');
+    else this.#logger.debug({ proxy, tool, reason, retryAfterMs }, 'registration to be retried');
+    this.events.emit('registration-failed', { proxy, name: tool, reason, detail, retryAfterMs });
   }
 
   #startCall(proxy: string, frame: Frame<'agent:tool-call'>): void {

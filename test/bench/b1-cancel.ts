@@ -56,7 +56,7 @@ export async function toolproxyFanOut(n: number, providers = 10): Promise<Toolpr
   collect();
 
   const start = performance.now();
-  world.proxy.hooks.emit('agent_loop_stopped', {
+  world.proxy.lifecycle('agent_loop_stopped', {
     session_key: SESSION,
     reason: 'Stop requested',
     invalidation_reason: 'stop_command',

@@ -49,7 +49,7 @@ export async function heapPerPendingCall(n: number): Promise<number> {
   if (world.proxy.pendingCalls !== n) throw new Error('bench: calls did not all stay pending');
   let rejected = 0;
   for (const call of calls) void call?.catch(() => rejected++);
-  world.proxy.hooks.emit('agent_loop_stopped', { session_key: SESSION });
+  world.proxy.lifecycle('agent_loop_stopped', { session_key: SESSION });
   await until(() => rejected === n, 'the pending calls to be cancelled');
   if (world.proxy.pendingCalls !== 0) throw new Error('bench: calls left pending');
   await world.close();

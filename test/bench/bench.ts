@@ -6,8 +6,9 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { runCancelFanOut } from './b1-cancel.js';
 import { runCallOverhead } from './b2-overhead.js';
 import { runMemory } from './b3-memory.js';
+import { runStopLatency } from './b4-stop.js';
 import { HERMES_V03_WAIT_MS, ratios, targets } from './report.js';
-import { type BenchId, type BenchReport, Samples } from './results.js';
+import { type BenchId, type BenchReport, Samples, type Unavailable } from './results.js';
 import { canCollect } from './stats.js';
 
 export interface BenchConfig {
@@ -21,6 +22,8 @@ export interface BenchConfig {
     readonly loopback: { readonly sequential: number; readonly concurrent: number };
   };
   readonly b3: { readonly pending: number; readonly completed: number };
+  /** Repetitions of each stop path per run, after `warmups` unmeasured ones. */
+  readonly b4: { readonly repetitions: number; readonly warmups: number };
 }
 
 export const FULL: BenchConfig = {
@@ -32,6 +35,7 @@ export const FULL: BenchConfig = {
     loopback: { sequential: 2_000, concurrent: 4_000 },
   },
   b3: { pending: 100_000, completed: 1_000_000 },
+  b4: { repetitions: 1_000, warmups: 100 },
 };
 
 export const QUICK: BenchConfig = {
@@ -43,6 +47,7 @@ export const QUICK: BenchConfig = {
     loopback: { sequential: 150, concurrent: 256 },
   },
   b3: { pending: 20_000, completed: 100_000 },
+  b4: { repetitions: 200, warmups: 50 },
 };
 
 export type Progress = (message: string) => void;
@@ -53,6 +58,7 @@ export async function runBench(
 ): Promise<BenchReport> {
   const started = performance.now();
   const samples = new Samples();
+  const unavailable: Unavailable[] = [];
   const stages: ReadonlyArray<[BenchId, string, () => Promise<void>]> = [
     [
       'B1',
@@ -65,6 +71,11 @@ export async function runBench(
     ],
     ['B2', 'call overhead', () => runCallOverhead({ runs: config.runs, ...config.b2 }, samples)],
     ['B3', 'memory', () => runMemory({ runs: config.runs, ...config.b3 }, samples)],
+    [
+      'B4',
+      'stop latency end to end',
+      () => runStopLatency({ runs: config.runs, ...config.b4 }, samples, unavailable),
+    ],
   ];
   for (const [id, name, stage] of stages) {
     if (config.only !== undefined && !config.only.includes(id)) continue;
@@ -97,5 +108,6 @@ export async function runBench(
             `hermes-livekit v0.3 has no stop hook: a call whose provider never answers waits out its ${HERMES_V03_WAIT_MS.toLocaleString('en-US')} ms deadline`,
           ]
         : [],
+    unavailable,
   };
 }

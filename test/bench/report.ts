@@ -1,5 +1,6 @@
 /** Ratios, targets and the printed table, all computed from the metrics' medians. */
-import type { BenchReport, Metric, Ratio, Target } from './results.js';
+import { STOP_LABELS, type StopPath, stopMetricId } from './b4-stop.js';
+import { BENCH_IDS, type BenchReport, type Metric, type Ratio, type Target } from './results.js';
 
 const SUBJECTS: Record<string, string> = {
   toolproxy: 'toolproxy (in-memory bridge)',
@@ -7,6 +8,8 @@ const SUBJECTS: Record<string, string> = {
   floor: 'floor (Map + JSON + timer)',
   'toolproxy-ws': 'toolproxy (WebSocket, loopback)',
   'mcp-sdk-http': 'MCP SDK (Streamable HTTP, loopback)',
+  'toolproxy-serve': 'toolproxy serve (loopback)',
+  'floor-ws': 'floor (bare HTTP → ws frame)',
 };
 
 const MEASURES: Record<string, string> = {
@@ -20,13 +23,25 @@ const MEASURES: Record<string, string> = {
   'c64-p99': '64 in flight: latency p99',
   'pending-heap': 'heap per pending call',
   'retained-heap': 'heap retained after the calls completed',
+  'hook-p50': `${STOP_LABELS.hook}: p50`,
+  'hook-p99': `${STOP_LABELS.hook}: p99`,
+  'mcp-abort-p50': `${STOP_LABELS['mcp-abort']}: p50`,
+  'mcp-abort-p99': `${STOP_LABELS['mcp-abort']}: p99`,
+  'caller-gone-p50': `${STOP_LABELS['caller-gone']}: p50`,
+  'caller-gone-p99': `${STOP_LABELS['caller-gone']}: p99`,
+  'frame-p50': `${STOP_LABELS.floor}: p50`,
+  'frame-p99': `${STOP_LABELS.floor}: p99`,
 };
 
 const TITLES: Record<string, string> = {
   B1: 'B1 cancel fan-out: one agent_loop_stopped, N pending calls over 10 silent providers',
   B2: 'B2 call overhead: echo tool',
   B3: 'B3 memory',
+  B4: 'B4 stop latency end to end: toolproxy serve, a provider over WebSocket holding one call',
 };
+
+/** B4's aim: hook → provider abort at p50 within this many times the floor's p50. */
+export const B4_HOOK_VS_FLOOR_LIMIT = 1.2;
 
 /** hermes-livekit v0.3 has no stop hook: a call to a provider that never answers waits this long. */
 export const HERMES_V03_WAIT_MS = 30_000;
@@ -98,6 +113,21 @@ export function ratios(metrics: readonly Metric[]): Ratio[] {
       `B2.mcp-sdk-http.${mode}-rate.${m}`,
       true,
     );
+  }
+  const repetitions = sizeOf(metrics, 'B4.floor-ws.frame-p50.');
+  if (repetitions !== undefined) {
+    for (const path of ['hook', 'mcp-abort', 'caller-gone'] as const satisfies StopPath[]) {
+      for (const p of ['p50', 'p99'] as const) {
+        const ours = find(metrics, stopMetricId(path, p, repetitions));
+        const floor = find(metrics, stopMetricId('floor', p, repetitions));
+        if (ours === undefined || floor === undefined) continue;
+        out.push({
+          id: `B4.${path}-vs-floor.${p}`,
+          label: `B4 ${STOP_LABELS[path]} ${p}: toolproxy / floor latency`,
+          value: ours.summary.median / floor.summary.median,
+        });
+      }
+    }
   }
   return out;
 }
@@ -203,6 +233,14 @@ export function targets(metrics: readonly Metric[], computed: readonly Ratio[]):
     'KiB',
     true,
   );
+  check(
+    'B4.hook-vs-floor.p50',
+    `B4 ${STOP_LABELS.hook} p50: times the floor's`,
+    ratio('B4.hook-vs-floor.p50'),
+    B4_HOOK_VS_FLOOR_LIMIT,
+    '×',
+    true,
+  );
   return out;
 }
 
@@ -224,9 +262,10 @@ export function formatReport(report: BenchReport): string {
     `toolproxy bench${meta.quick ? ' (--quick)' : ''}: ${meta.runs} runs per figure, median [min … max]`,
     `${meta.cpu}, ${meta.cpus} CPUs, ${meta.memoryGiB} GiB, Node ${meta.node}, gc ${meta.gc ? 'exposed' : 'NOT exposed (memory figures are not meaningful)'}`,
   ];
-  for (const bench of ['B1', 'B2', 'B3']) {
+  for (const bench of BENCH_IDS) {
     const rows = report.metrics.filter((metric) => metric.bench === bench);
-    if (rows.length === 0) continue;
+    const missing = report.unavailable.filter((entry) => entry.bench === bench);
+    if (rows.length === 0 && missing.length === 0) continue;
     lines.push('', TITLES[bench] ?? bench);
     const cells = rows.map((m) => [
       SUBJECTS[m.subject] ?? m.subject,
@@ -242,6 +281,7 @@ export function formatReport(report: BenchReport): string {
     const row = (values: readonly string[]) =>
       '  ' + values.map((v, i) => pad(v, widths[i] ?? 0, i >= 2)).join('  ');
     lines.push(row(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(row));
+    for (const entry of missing) lines.push(`  not measured: ${entry.label}: ${entry.reason}`);
   }
   if (report.references.length > 0)
     lines.push('', ...report.references.map((r) => `reference: ${r}`));

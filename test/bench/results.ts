@@ -1,7 +1,8 @@
 /** The shape of what the bench measures, prints and writes to JSON. */
 import { type Summary, summarize } from './stats.js';
 
-export type BenchId = 'B1' | 'B2' | 'B3';
+export type BenchId = 'B1' | 'B2' | 'B3' | 'B4';
+export const BENCH_IDS: readonly BenchId[] = ['B1', 'B2', 'B3', 'B4'];
 export type Unit = 'ms' | 'µs' | 'calls/s' | 'B/call' | 'KiB';
 
 export interface Metric {
@@ -22,8 +23,19 @@ export interface Metric {
 export interface Ratio {
   readonly id: string;
   readonly label: string;
-  /** How many times better the first is than the second (>1: better), by median. */
+  /**
+   * The first over the second, by median, as the label says: for B1–B3 how many times better
+   * toolproxy is (>1: better); for B4 toolproxy's latency over the floor's (>1: slower).
+   */
   readonly value: number;
+}
+
+/** A scenario that ran but could not be measured as specified, and why (printed, never faked). */
+export interface Unavailable {
+  readonly id: string;
+  readonly bench: BenchId;
+  readonly label: string;
+  readonly reason: string;
 }
 
 export interface Target {
@@ -53,6 +65,7 @@ export interface BenchReport {
   readonly ratios: readonly Ratio[];
   readonly targets: readonly Target[];
   readonly references: readonly string[];
+  readonly unavailable: readonly Unavailable[];
 }
 
 /** Collects one metric's samples run by run. */
@@ -68,6 +81,11 @@ export class Samples {
     }
     if (!Number.isFinite(value)) throw new Error(`bench: ${id} measured ${value}`);
     entry.samples.push(value);
+  }
+
+  /** Forgets the metrics whose id `matches` (a scenario found unmeasurable after some runs). */
+  drop(matches: (id: string) => boolean): void {
+    for (const id of [...this.#metrics.keys()]) if (matches(id)) this.#metrics.delete(id);
   }
 
   metrics(): Metric[] {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { type BenchConfig, FULL, QUICK, runBench } from './bench.js';
 import { formatReport } from './report.js';
-import type { BenchId } from './results.js';
+import { BENCH_IDS, type BenchId } from './results.js';
 import { canCollect } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,7 +29,7 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a posit
 const only = values.only
   ?.split(',')
   .map((id) => id.trim().toUpperCase())
-  .filter((id): id is BenchId => id === 'B1' || id === 'B2' || id === 'B3');
+  .filter((id): id is BenchId => (BENCH_IDS as readonly string[]).includes(id));
 const config: BenchConfig = { ...base, runs, ...(only === undefined ? {} : { only }) };
 
 if (!canCollect()) console.warn('bench: run with node --expose-gc for the memory figures');

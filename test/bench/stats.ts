@@ -1,6 +1,7 @@
 /**
  * Small helpers the scenarios share: a summary of repeated runs (median, min, max), percentiles of
- * one run's latencies, waiting without timers, and a forced garbage collection when available.
+ * one run's latencies, a clock shared across processes, waiting without timers, and a forced
+ * garbage collection when available.
  */
 
 export interface Summary {
@@ -33,6 +34,14 @@ export function percentile(values: Float64Array | readonly number[], p: number):
   const sorted = Float64Array.from(values).sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] as number;
+}
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC (`process.hrtime`), which every process on the machine shares:
+ * times taken in two processes can be subtracted (`performance.now()` counts from each one's start).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** Yields to the event loop once (I/O and timers get a turn, not only microtasks). */

@@ -130,7 +130,7 @@ export function bridgeContract(makeWorld: () => BridgeWorld): void {
   it('agent_loop_stopped cancels at once and the notice aborts the provider handler', async () => {
     const call = stage.proxy.call('hold', {}, { sessionKey: 'chat' });
     await stage.world.settle();
-    stage.proxy.hooks.emit('agent_loop_stopped', { session_key: 'chat', reason: 'Stop requested' });
+    stage.proxy.lifecycle('agent_loop_stopped', { session_key: 'chat', reason: 'Stop requested' });
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED', reason: 'agent-loop-stopped' });
     await waitFor(() => stage.aborts.length === 1);
     expect(stage.aborts[0]).toMatchObject({

@@ -2,11 +2,13 @@
  * Real Chromium (Debian's, driven by playwright-core) loads the page `serve` shows at `/`; an MCP
  * client calls its `wait_for_click`; `agent_loop_stopped` posted to the hook ingress cancels it. The
  * page must show the cancellation within 500 ms, and the MCP call must return a cancelled result.
+ * `snapshot_page` draws the page on a canvas and must come back through MCP as a PNG image block.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,7 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       const page = await browser.newPage();
       await page.goto(fixture.serve.url);
       await page.waitForSelector('#status[data-state="ready"]', { timeout: 15_000 });
-      await expect.poll(() => fixture.serve.proxy.tools().length).toBe(3);
+      await expect.poll(() => fixture.serve.proxy.tools().length).toBe(4);
       await fixture.mcp.callTool({ name: 'set_page_color', arguments: { color: '#ffe0e0' } });
       await fixture.mcp.callTool({
         name: 'show_notification',
@@ -107,5 +109,69 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await page.evaluate(() => document.body.style.background)).toContain('255, 224, 224');
       await page.close();
     }, 60_000);
+
+    it('snapshot_page answers through MCP with an image block of PNG bytes showing the page', async () => {
+      const page = await browser.newPage();
+      await page.goto(fixture.serve.url);
+      await page.waitForSelector('#status[data-state="ready"]', { timeout: 15_000 });
+      await expect.poll(() => fixture.serve.proxy.tools().length).toBe(4);
+      await fixture.mcp.callTool({ name: 'set_page_color', arguments: { color: '#ffe0e0' } });
+      await fixture.mcp.callTool({
+        name: 'show_notification',
+        arguments: { title: 'Snap', body: 'cheese' },
+      });
+      // The page fades to a new colour (a CSS transition); the picture is of what is shown.
+      await page.waitForFunction(
+        () => getComputedStyle(document.body).backgroundColor === 'rgb(255, 224, 224)',
+      );
+
+      const result = CallToolResultSchema.parse(
+        await fixture.mcp.callTool({ name: 'snapshot_page', arguments: {} }),
+      );
+      expect(result.isError).toBeUndefined();
+      const [image, text] = result.content;
+      expect(image).toMatchObject({ type: 'image', mimeType: 'image/png' });
+      const png = Buffer.from(image?.type === 'image' ? image.data : '', 'base64');
+      const picture = readPng(png);
+      expect(picture).toMatchObject({ width: 640, height: 360 });
+      // The page's background colour, #ffe0e0, is what the canvas drew in the corner.
+      expect(picture.firstPixel).toEqual([255, 224, 224]);
+      expect(result.structuredContent).toMatchObject({
+        width: 640,
+        height: 360,
+        background: 'rgb(255, 224, 224)',
+        notification: 'Snap: cheese',
+      });
+      expect(text).toMatchObject({
+        type: 'text',
+        text: expect.stringContaining('notification "Snap: cheese"'),
+      });
+
+      await mkdir(artifacts, { recursive: true });
+      await writeFile(join(artifacts, 'browser-page-snapshot.png'), png);
+      await page.close();
+    }, 60_000);
   },
 );
+
+/**
+ * The size of a PNG from its IHDR chunk, and its top-left pixel's RGB: whatever filter the
+ * encoder chose, the first pixel of the first row is stored as it is.
+ */
+function readPng(png: Buffer): { width: number; height: number; firstPixel: number[] } {
+  expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  expect(png.toString('latin1', 12, 16)).toBe('IHDR');
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  expect(png[24]).toBe(8); // bit depth
+  expect([2, 6]).toContain(png[25]); // truecolour, with or without alpha
+  const idat: Buffer[] = [];
+  for (let at = 8; at < png.length;) {
+    const length = png.readUInt32BE(at);
+    const type = png.toString('latin1', at + 4, at + 8);
+    if (type === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+  const rows = inflateSync(Buffer.concat(idat));
+  return { width, height, firstPixel: [...rows.subarray(1, 4)] };
+}

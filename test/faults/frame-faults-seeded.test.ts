@@ -127,7 +127,7 @@ async function run(seed: number) {
           record.error = error;
         },
       );
-    if (rng.chance(0.02)) proxy.hooks.emit('agent_loop_stopped', { session_key: sessionKey });
+    if (rng.chance(0.02)) proxy.lifecycle('agent_loop_stopped', { session_key: sessionKey });
     await vi.advanceTimersByTimeAsync(rng.int(60));
   }
   channel.release();

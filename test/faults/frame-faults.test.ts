@@ -125,7 +125,7 @@ it('a result delayed until after a stop: CANCELLED at once, the result dropped a
   const call = observe(proxy.call('ping', {}, { sessionKey: 's' }));
   await microtasks();
   await robot.result(robot.callId(), 'pong');
-  proxy.hooks.emit('agent_loop_stopped', stop);
+  proxy.lifecycle('agent_loop_stopped', stop);
   expect(call.state()).toBe('pending'); // the rejection is delivered a microtask later
   expect(proxy.pendingCalls).toBe(0);
   await expect(call.promise).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -140,7 +140,7 @@ it('a dropped cancel notice: the caller is CANCELLED at once, the provider is ne
   const { proxy, robot } = await faulty(when({ type: 'agent:tool-call-cancelled' }, 'drop'));
   const call = observe(proxy.call('ping', {}, { sessionKey: 's' }));
   await microtasks();
-  proxy.hooks.emit('agent_loop_stopped', stop);
+  proxy.lifecycle('agent_loop_stopped', stop);
   await expect(call.promise).rejects.toMatchObject({ code: 'CANCELLED' });
   await flush();
   expect(robot.frames('agent:tool-call-cancelled')).toEqual([]);
@@ -201,7 +201,7 @@ it('a cancel notice that overtakes its call frame: the caller is CANCELLED at on
   );
   const call = observe(proxy.call('work', {}, { sessionKey: 's' }));
   await microtasks();
-  proxy.hooks.emit('agent_loop_stopped', stop);
+  proxy.lifecycle('agent_loop_stopped', stop);
   await expect(call.promise).rejects.toMatchObject({ code: 'CANCELLED' });
   await flush();
   const ran = runs.length;
@@ -224,7 +224,7 @@ it('a provider never starts a call whose cancel it has already seen', async () =
   const { proxy, runs } = await withRuntime(when({ type: 'agent:tool-call' }, 'reorder'));
   const call = observe(proxy.call('work', {}, { sessionKey: 's' }));
   await microtasks();
-  proxy.hooks.emit('agent_loop_stopped', stop);
+  proxy.lifecycle('agent_loop_stopped', stop);
   await expect(call.promise).rejects.toMatchObject({ code: 'CANCELLED' });
   await flush();
   expect(runs).toEqual([]);

@@ -56,7 +56,7 @@ it('a stop cancels every call at once, inside emit, past handlers that throw, re
     observe(proxy.call('ping', {}, { sessionKey: 's' })),
   );
   await microtasks();
-  proxy.hooks.emit('agent_loop_stopped', stop);
+  proxy.lifecycle('agent_loop_stopped', stop);
   expect(proxy.pendingCalls).toBe(0);
   expect(ran).toHaveLength(4);
   await flush();
@@ -85,7 +85,7 @@ it('a call:settled observer that throws on every call does not stop a stop from 
   });
   const calls = Array.from({ length: CALLS }, () => observe(proxy.call('ping')));
   await microtasks();
-  proxy.hooks.emit('agent_loop_stopped', {});
+  proxy.lifecycle('agent_loop_stopped', {});
   expect(proxy.pendingCalls).toBe(0);
   expect(seen).toBe(CALLS);
   await flush();
@@ -109,7 +109,7 @@ it('with a logger that throws too, emit still never throws, later handlers run, 
     const { ran } = misbehave(proxy.hooks);
     const call = observe(proxy.call('ping', {}, { sessionKey: 's' }));
     await microtasks();
-    expect(() => proxy.hooks.emit('agent_loop_stopped', stop)).not.toThrow();
+    expect(() => proxy.lifecycle('agent_loop_stopped', stop)).not.toThrow();
     expect(proxy.pendingCalls).toBe(0);
     expect(ran).toHaveLength(4);
     await flush();
@@ -160,7 +160,7 @@ it('on the provider side, call:aborted handlers that throw or hang do not keep a
   await proxy.waitForTool('hold');
   const call = observe(proxy.call('hold', {}, { sessionKey: 's' }));
   await flush();
-  proxy.hooks.emit('agent_loop_stopped', stop);
+  proxy.lifecycle('agent_loop_stopped', stop);
   await flush();
   await expect(call.promise).rejects.toMatchObject({ code: 'CANCELLED' });
   expect(aborts).toHaveLength(1);

@@ -93,7 +93,7 @@ describe.skipIf(!configured)(
     it('agent_loop_stopped cancels at once and the robot handler sees the abort', async () => {
       const call = proxy.call('hold', {}, { sessionKey: 'live' });
       await new Promise((resolve) => setTimeout(resolve, 500));
-      proxy.hooks.emit('agent_loop_stopped', { session_key: 'live', reason: 'Stop requested' });
+      proxy.lifecycle('agent_loop_stopped', { session_key: 'live', reason: 'Stop requested' });
       await expect(call).rejects.toMatchObject({ code: 'CANCELLED', reason: 'agent-loop-stopped' });
       for (let i = 0; i < 50 && aborts.length === 0; i++)
         await new Promise((resolve) => setTimeout(resolve, 100));

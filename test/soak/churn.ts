@@ -86,7 +86,7 @@ export class Driver {
   stopAll(reason: string): void {
     this.actions.stopAll++;
     this.#world.ledger.expectCancel('agent-loop-stopped', () => true);
-    this.#world.proxy.hooks.emit('agent_loop_stopped', { reason });
+    this.#world.proxy.lifecycle('agent_loop_stopped', { reason });
   }
 
   /** Listeners left on the current sessions' signals (none once nothing is pending). */
@@ -177,14 +177,14 @@ export class Driver {
     const how = this.#rng.between(0, 4);
     if (how === 0) {
       ledger.expectCancel('agent-loop-stopped', ofSession);
-      proxy.hooks.emit('agent_loop_stopped', { session_key: key, reason: 'Stop requested' });
+      proxy.lifecycle('agent_loop_stopped', { session_key: key, reason: 'Stop requested' });
     } else if (how === 1 || how === 2) {
       ledger.expectCancel('session-ended', ofSession);
       // Some agents name the session by its id only.
-      proxy.hooks.emit('session:end', how === 1 ? { session_key: key } : { session_id: key });
+      proxy.lifecycle('session:end', how === 1 ? { session_key: key } : { session_id: key });
     } else if (how === 3) {
       ledger.expectCancel('session-reset', ofSession);
-      proxy.hooks.emit('session:reset', { session_key: key, reason: 'new chat' });
+      proxy.lifecycle('session:reset', { session_key: key, reason: 'new chat' });
     } else {
       ledger.expectCancel('caller-aborted', (e) => e.sharedSignal === controller.signal);
       controller.abort(new Error('session closed'));

@@ -1,0 +1,80 @@
+/**
+ * B4's far end, run as a child process of the bench (as a robot or a page is a process of its
+ * own): a real `ToolProvider` over `webSocketProviderChannel` whose `hold` tool never answers and
+ * reports the moment its AbortSignal aborts, and the floor's `ws` client reporting each frame's
+ * `message` event. Times are `process.hrtime` (CLOCK_MONOTONIC, one clock for every process on the
+ * machine), sent to the parent over the IPC channel after the fact.
+ */
+import { WebSocket } from 'ws';
+import { z } from 'zod';
+import { webSocketProviderChannel } from '../../bridge/websocket/provider.js';
+import { defineTool, isToolProxyError, ToolProvider } from '../../src/index.js';
+import { type ChildCommand, type ChildReport, HOLD_TOOL } from './b4-peer.js';
+import { monotonicMs } from './stats.js';
+
+function report(message: ChildReport): void {
+  process.send?.(message);
+}
+
+function reasonOf(reason: unknown): { code: string; reason: string | undefined } {
+  if (isToolProxyError(reason)) return { code: reason.code, reason: reason.reason };
+  return { code: String(reason), reason: undefined };
+}
+
+const holdTool = defineTool({
+  name: HOLD_TOOL,
+  description: 'Moves one step; answers only by stopping when told',
+  input: z.object({ step: z.number().int().min(0) }),
+  handler: (_args, { signal, callId }) =>
+    new Promise<never>((_resolve, reject) => {
+      signal.addEventListener(
+        'abort',
+        () => {
+          const at = monotonicMs();
+          report({ type: 'aborted', callId, at, ...reasonOf(signal.reason) });
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+      report({ type: 'started', callId, at: monotonicMs() });
+    }),
+});
+
+let provider: ToolProvider | undefined;
+let floor: WebSocket | undefined;
+
+async function run(command: ChildCommand): Promise<void> {
+  switch (command.type) {
+    case 'provider': {
+      provider = new ToolProvider({ tools: [holdTool] });
+      await provider.connect(
+        webSocketProviderChannel({ url: command.url, token: command.token, WebSocket }),
+      );
+      report({ type: 'ready' });
+      return;
+    }
+    case 'floor': {
+      const socket = new WebSocket(command.url);
+      socket.on('message', (data) => {
+        const at = monotonicMs();
+        report({ type: 'frame', at, text: String(data) });
+      });
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      floor = socket;
+      report({ type: 'ready' });
+      return;
+    }
+    case 'close': {
+      floor?.terminate();
+      await provider?.close();
+      process.exit(0);
+      return;
+    }
+  }
+}
+
+process.on('message', (command: ChildCommand) => {
+  run(command).catch((error: unknown) => {
+    report({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  });
+});
