@@ -73,6 +73,9 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
     case 'client:tool-progress':
       progress(ctx, from.identity, frame);
       return;
+    case 'client:tool-log':
+      log(ctx, from.identity, frame);
+      return;
   }
 }
 
@@ -192,6 +195,16 @@ function progress(ctx: InboundContext, sender: string, frame: Frame<'client:tool
   }
 }
 
+/** A log message goes to the caller of the addressee's pending call; it moves no deadline. */
+function log(ctx: InboundContext, sender: string, frame: Frame<'client:tool-log'>): void {
+  const call = addressedCall(ctx, sender, frame.call_id, 'log');
+  if (call?.log({ level: frame.level, data: frame.data, logger: frame.logger })) {
+    ctx.stats.logs.accepted++;
+  } else {
+    ctx.stats.logs.dropped++;
+  }
+}
+
 /**
  * The pending call `callId` if `sender` is the provider it was sent to. Anything else is dropped
  * and counted: unknown ids, ids already settled (late or duplicate), and other senders (spoofed).
@@ -200,11 +213,11 @@ function addressedCall(
   ctx: InboundContext,
   sender: string,
   callId: string,
-  kind: 'result' | 'progress',
+  kind: 'result' | 'progress' | 'log',
 ): PendingCall | undefined {
   const call = ctx.calls.get(callId);
   if (call !== undefined && call.spec.tool.provider === sender) return call;
-  if (kind === 'progress') return undefined;
+  if (kind !== 'result') return undefined; // counted by the caller, without a log line each
   const counters = ctx.stats.results;
   const settled = ctx.calls.recentlySettled(callId);
   if (call !== undefined || (settled !== undefined && settled.provider !== sender)) {

@@ -22,6 +22,8 @@ export interface ProxyStats {
   /** `rateLimited`: registrations refused because the provider was over its registration budget. */
   registrations: { rateLimited: number };
   progress: { accepted: number; dropped: number };
+  /** `client:tool-log`: `dropped` when not from the addressee of a pending call. */
+  logs: { accepted: number; dropped: number };
   calls: { started: number; rejectedBeforeSend: number; settled: Record<CallOutcome, number> };
   notices: { sent: number; failed: number };
 }
@@ -32,6 +34,7 @@ export function emptyStats(): ProxyStats {
     results: { accepted: 0, late: 0, duplicate: 0, unknown: 0, spoofed: 0, tooLarge: 0 },
     registrations: { rateLimited: 0 },
     progress: { accepted: 0, dropped: 0 },
+    logs: { accepted: 0, dropped: 0 },
     calls: {
       started: 0,
       rejectedBeforeSend: 0,

@@ -16,12 +16,7 @@ import {
 import type { ToolChannel } from './channel.js';
 import type { CancelReason } from './errors.js';
 import { HookBus } from './hooks/bus.js';
-import type {
-  HookEvents,
-  LifecycleEventName,
-  LifecycleEvents,
-  ToolSummary,
-} from './hooks/events.js';
+import type { HookEvents, LifecycleEventName, LifecycleEvents } from './hooks/events.js';
 import { waitForTool } from './hooks/wait-for-tool.js';
 import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
@@ -29,6 +24,7 @@ import { type Logger, silentLogger } from './logger.js';
 import { DEFAULT_MAX_FRAME_CHARS } from './protocol/codec.js';
 import { PROTOCOL_VERSION } from './protocol/frames.js';
 import { ProviderLink } from './provider-link.js';
+import { type ExposedTool, exposeTool, toolSummary } from './registry/exposed-tool.js';
 import { handleProviderFrame, type InboundContext } from './proxy-inbound.js';
 import {
   DEFAULT_MAX_TOOLS_PER_PROVIDER,
@@ -43,17 +39,13 @@ import type { BindingResult, SessionEvidence } from './sessions/session-router.j
 import { systemTimers, type Timers } from './timers.js';
 
 export type { CallOptions } from './calls/call-runner.js';
+export type { ExposedTool } from './registry/exposed-tool.js';
 
 export interface ToolProxyOptions
   extends Omit<RegistryOptions, 'onChange'>, LimitOptions, CallLimitOptions {
   maxFrameChars?: number;
   timers?: Timers;
   logger?: Logger;
-}
-
-export interface ExposedTool extends ToolSummary {
-  readonly inputSchema: Readonly<Record<string, unknown>>;
-  readonly timeoutMs: number;
 }
 
 /** How long close() waits for cancel notices to be handed over before closing the channel. */
@@ -168,7 +160,10 @@ export class ToolProxy {
     const outcome = applyLifecycle(this.#calls.sessions, name, event);
     if (outcome.cancelled > 0) {
       const { session, reason, rule, scoped, unscoped } = outcome;
-      this.#logger.info({ event: name, session, reason, rule, scoped, unscoped }, 'calls cancelled');
+      this.#logger.info(
+        { event: name, session, reason, rule, scoped, unscoped },
+        'calls cancelled',
+      );
     }
     this.hooks.emit(name, event);
     return outcome;
@@ -299,7 +294,7 @@ export class ToolProxy {
   }
 
   #registryChanged(change: RegistryChange): void {
-    const tool = summary(change.tool);
+    const tool = toolSummary(change.tool);
     if (change.kind !== 'unregistered') {
       this.hooks.emit('tool:registered', { tool, updated: change.kind === 'updated' });
       return;
@@ -316,11 +311,7 @@ export class ToolProxy {
   }
 
   #expose(tool: RegisteredTool): ExposedTool {
-    return {
-      ...summary(tool),
-      inputSchema: tool.inputSchema,
-      timeoutMs: this.#calls.timeoutFor(tool, undefined),
-    };
+    return exposeTool(tool, this.#calls.timeoutFor(tool, undefined));
   }
 }
 
@@ -328,14 +319,4 @@ export class ToolProxy {
 function cancelOnRequest(call: PendingCall): () => void {
   return () =>
     call.cancel('caller-aborted', cancelledError('caller-aborted', 'cancel() was called'));
-}
-
-function summary(tool: RegisteredTool): ToolSummary {
-  return {
-    name: tool.exposedName,
-    providerName: tool.name,
-    provider: tool.provider,
-    description: tool.description,
-    annotations: tool.annotations,
-  };
 }

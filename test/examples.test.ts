@@ -47,6 +47,9 @@ describe('examples', () => {
     expect(readme).toMatch(/^npm test\b/m);
     expect(scripts.prestart).toContain('ensure-deps');
     expect(scripts.pretest).toContain('ensure-deps');
-    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toMatch(/\nnpm test\n/);
+    // CI runs exactly the README's test command (with the real-peer suites made mandatory).
+    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toMatch(
+      /\n(TOOLPROXY_REQUIRE_REAL_PEERS=1 )?npm test\n/,
+    );
   });
 });

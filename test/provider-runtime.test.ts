@@ -167,17 +167,17 @@ describe('ToolProvider: registration', () => {
     expect(peer.frames('client:tool-register').map((frame) => frame.name)).toEqual(['echo', 'add']);
   });
 
-  it('does not send a registration again on a hello while it is unanswered', async () => {
+  it('registers again on a hello, answered or not (a proxy that was not listening lost them)', async () => {
     const { peer } = await setup([echo, add]);
     expect(peer.frames('client:tool-register')).toHaveLength(2);
     await peer.send({ type: 'agent:tool-registered', name: 'echo', success: true }, PROVIDER);
     await peer.hello(PROVIDER);
     await flush();
-    // echo was answered, so the hello sends it again; add is still in flight.
     expect(peer.frames('client:tool-register').map((frame) => frame.name)).toEqual([
       'echo',
       'add',
       'echo',
+      'add',
     ]);
   });
 

@@ -1,11 +1,13 @@
 /**
  * `tools/call`: one proxy call per MCP request. The request's abort signal (the client's
  * `notifications/cancelled`, or the connection closing) cancels the proxy call, so the provider is
- * told to stop; provider progress goes back as `notifications/progress` when the client asked for it.
+ * told to stop; provider progress goes back as `notifications/progress` when the client asked for
+ * it, and provider logs as `notifications/message` unless below the client's `logging/setLevel`.
  */
 import type {
   CallToolRequest,
   CallToolResult,
+  LoggingMessageNotification,
   ProgressNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import {
@@ -14,6 +16,8 @@ import {
   isToolProxyError,
   type Logger,
   type ProgressUpdate,
+  type ToolLogEntry,
+  type ToolLogLevel,
   type ToolProxy,
 } from '../../src/index.js';
 import { type PlacementDefaults, placementOf } from './call-placement.js';
@@ -22,7 +26,12 @@ import { errorToMcp, resultToMcp } from './call-result.js';
 /** The part of the SDK's request handler context a call uses. */
 export interface CallContext {
   readonly signal: AbortSignal;
-  readonly sendNotification: (notification: ProgressNotification) => Promise<void>;
+  /** Sends on the request's own stream (its POST's response, over HTTP). */
+  readonly sendNotification: (
+    notification: ProgressNotification | LoggingMessageNotification,
+  ) => Promise<void>;
+  /** True when the client's `logging/setLevel` filters out a message of `level`. */
+  readonly logIgnored?: ((level: ToolLogLevel) => boolean) | undefined;
   /** The MCP HTTP session (`Mcp-Session-Id`); absent on stdio. */
   readonly sessionId?: string | undefined;
   /** Aborts when the caller is gone (its HTTP response closed): cancels as its reason says. */
@@ -54,6 +63,12 @@ export async function callTool(
         });
     };
   }
+  options.onLog = (entry) => {
+    if (context.logIgnored?.(entry.level) === true) return;
+    context.sendNotification(logNotification(entry)).catch((error: unknown) => {
+      logger.debug({ tool: name, error: describeUnknown(error) }, 'MCP log message not delivered');
+    });
+  };
   try {
     return resultToMcp(await proxy.call(name, args, options));
   } catch (error) {
@@ -79,5 +94,13 @@ function progressNotification(
       ...(update.total === undefined ? {} : { total: update.total }),
       ...(update.message === undefined ? {} : { message: update.message }),
     },
+  };
+}
+
+function logNotification(entry: ToolLogEntry): LoggingMessageNotification {
+  const { level, data, logger } = entry;
+  return {
+    method: 'notifications/message',
+    params: { level, data, ...(logger === undefined ? {} : { logger }) },
   };
 }

@@ -4,7 +4,11 @@
  * connection; `close()` detaches it from the proxy.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type LoggingLevel,
+} from '@modelcontextprotocol/sdk/types.js';
 import {
   describeUnknown,
   type Logger,
@@ -71,8 +75,10 @@ export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}
       name: options.name ?? DEFAULT_SERVER_NAME,
       version: options.version ?? DEFAULT_SERVER_VERSION,
     },
-    { capabilities: { tools: { listChanged: true } } },
+    // `logging`: the SDK then answers `logging/setLevel` and keeps each session's level.
+    { capabilities: { tools: { listChanged: true }, logging: {} } },
   );
+  const logIgnored = sdkLevelCheck(server);
   server.onerror = (error) => {
     logger.debug({ error: error.message }, 'MCP protocol error');
   };
@@ -81,7 +87,11 @@ export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}
     callTool(
       proxy,
       request,
-      { ...extra, callerGone: options.callerGone?.(extra.sessionId, extra.requestId) },
+      {
+        ...extra,
+        callerGone: options.callerGone?.(extra.sessionId, extra.requestId),
+        logIgnored: (level) => logIgnored(level, extra.sessionId),
+      },
       logger,
       placement,
     ),
@@ -99,6 +109,20 @@ export function createMcpServer(proxy: ToolProxy, options: McpServerOptions = {}
     },
   });
   return { server, close };
+}
+
+type LevelCheck = (level: LoggingLevel, sessionId: string | undefined) => boolean;
+
+/**
+ * The SDK keeps each session's `logging/setLevel` and checks a message against it with
+ * `isMessageIgnored` (what its `sendLoggingMessage` uses), a member its types declare private
+ * (1.32). Logs go out with the request's `sendNotification` instead, so that they travel on the
+ * request's own stream, and are checked here; an SDK without that member filters nothing.
+ */
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- the low-level Server, as above
+function sdkLevelCheck(server: Server): LevelCheck {
+  const check: unknown = Reflect.get(server, 'isMessageIgnored');
+  return typeof check === 'function' ? (check as LevelCheck).bind(server) : () => false;
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -7,6 +7,7 @@ import { ErrorCode, ToolProxyError } from '../errors.js';
 import type { HookBus } from '../hooks/bus.js';
 import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
 import type { ProviderLink } from '../provider-link.js';
+import type { ToolLogEntry } from '../protocol/frames.js';
 import { cancelNoticeTail, encodeCancelNotice, encodeTimeoutNotice } from '../protocol/notices.js';
 import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
 import type { ProxyStats } from '../stats.js';
@@ -43,6 +44,8 @@ export interface CallOptions {
   /** This call's deadline, overriding the tool's and the default. */
   timeoutMs?: number;
   onProgress?: (update: ProgressUpdate) => void;
+  /** The provider's `client:tool-log` messages while the call is pending (they move no deadline). */
+  onLog?: (entry: ToolLogEntry) => void;
 }
 
 export interface Settle {
@@ -113,6 +116,7 @@ export class CallRunner {
       maxTotalMs: Math.max(timeoutMs, limits.maxTotalMs),
       resetOnProgress: limits.resetOnProgress,
       onProgress: options.onProgress,
+      onLog: options.onLog,
     };
     const call = new PendingCall(spec, session, settle, timers, this.#signals, this.#settled);
     this.table.add(call);

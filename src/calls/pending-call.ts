@@ -5,6 +5,7 @@
  */
 import type { CancelReason, ToolProxyError } from '../errors.js';
 import type { CallOutcome } from '../hooks/events.js';
+import type { ToolLogEntry } from '../protocol/frames.js';
 import type { RegisteredTool } from '../registry/registry.js';
 import type { TimerHandle, Timers } from '../timers.js';
 import type { AbortableCall, AbortFanIn } from './abort-fan-in.js';
@@ -31,6 +32,7 @@ export interface CallSpec {
   readonly maxTotalMs: number;
   readonly resetOnProgress: boolean;
   readonly onProgress: ((update: ProgressUpdate) => void) | undefined;
+  readonly onLog: ((entry: ToolLogEntry) => void) | undefined;
 }
 
 /** What a call tells its owner (the proxy): called once, after the caller has been settled. */
@@ -133,6 +135,20 @@ export class PendingCall implements AbortableCall {
       this.spec.onProgress?.(update);
     } catch {
       // A caller's progress callback cannot break the call.
+    }
+    return true;
+  }
+
+  /**
+   * Passes a provider's log message to the caller; false once the call has settled. The deadline
+   * stays where it is: only progress says the work is moving on.
+   */
+  log(entry: ToolLogEntry): boolean {
+    if (this.#settled) return false;
+    try {
+      this.spec.onLog?.(entry);
+    } catch {
+      // A caller's log callback cannot break the call.
     }
     return true;
   }

@@ -15,6 +15,7 @@ export const WIRE_LIMITS = {
   callIdLength: 128,
   toolNameLength: 256,
   progressMessageLength: 1_000,
+  loggerNameLength: 256,
   errorMessageLength: 8_192,
   batchSize: 256,
 } as const;
@@ -98,12 +99,46 @@ export const ToolProgressFrame = z.object({
   message: z.string().max(WIRE_LIMITS.progressMessageLength).optional(),
 });
 
+/** MCP's log levels (RFC 5424 severities), least severe first. */
+export const TOOL_LOG_LEVELS = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] as const;
+export type ToolLogLevel = (typeof TOOL_LOG_LEVELS)[number];
+
+/**
+ * New: a log message from a running call, for the agent (MCP `notifications/message`). `data` is
+ * any JSON value and required (`null` will do); the frame cap bounds it. Unlike progress, a log
+ * does not restart the call's deadline: it says nothing about the work moving on.
+ */
+export const ToolLogFrame = z.object({
+  type: z.literal('client:tool-log'),
+  call_id: callId,
+  level: z.enum(TOOL_LOG_LEVELS),
+  data: z.unknown(),
+  logger: z.string().max(WIRE_LIMITS.loggerNameLength).optional(),
+});
+
+/** A `client:tool-log` as the caller of the call gets it. */
+export interface ToolLogEntry {
+  readonly level: ToolLogLevel;
+  readonly data: unknown;
+  readonly logger: string | undefined;
+}
+
 export const ProviderFrameSchemas = {
   'client:tool-register': ToolRegisterFrame,
   'client:tool-register-batch': ToolRegisterBatchFrame,
   'client:tool-unregister': ToolUnregisterFrame,
   'client:tool-result': ToolResultFrame,
   'client:tool-progress': ToolProgressFrame,
+  'client:tool-log': ToolLogFrame,
 } as const;
 export type ProviderFrameType = keyof typeof ProviderFrameSchemas;
 export type ProviderFrame = z.infer<(typeof ProviderFrameSchemas)[ProviderFrameType]>;

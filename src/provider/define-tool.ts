@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, ToolProxyError } from '../errors.js';
-import type { ToolAnnotations, ToolRegistration } from '../protocol/frames.js';
+import type { ToolAnnotations, ToolLogLevel, ToolRegistration } from '../protocol/frames.js';
 import { PROVIDER_TOOL_NAME } from '../registry/names.js';
 
 export interface ToolContext {
@@ -15,6 +15,12 @@ export interface ToolContext {
   readonly caller: string;
   /** Reports progress; `progress` must increase. Ignored once the call is aborted. */
   readonly progress: (progress: number, total?: number, message?: string) => void;
+  /**
+   * Sends a log message to the agent (`client:tool-log`; MCP shows it as `notifications/message`,
+   * filtered by the client's level). `data` is any JSON value; `logger` names the source (≤ 256
+   * chars). Unlike progress it does not extend the deadline. Ignored once the call is aborted.
+   */
+  readonly log: (level: ToolLogLevel, data: unknown, logger?: string) => void;
 }
 
 export interface ToolDefinition<Input extends z.ZodType = z.ZodType> {

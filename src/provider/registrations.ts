@@ -6,16 +6,11 @@
  * - A proxy that appears (present on connect, or joining) gets every tool once. Appearing again in
  *   the same connection sends nothing more: the WebSocket channel reports the proxy as joined and
  *   then connected, and both used to register every tool, spending the budget twice.
- * - `agent:hello` re-sends the tools that are registered, or were refused for another reason: a
- *   hello can mean a restarted proxy, and re-registering an unchanged tool costs it little (4.4).
- *   It re-sends nothing waiting to be retried (the retry is already due) and nothing in flight.
- *   A registration in flight at a hello was either received after the proxy sent the hello (its
- *   answer is on its way) or lost: a LiveKit proxy is in the room, and so gets registrations,
- *   before it listens, and says hello once it does. To tell which, the hello is answered with a
- *   barrier, `client:tool-unregister` of the name `""` (which no tool can have, so it changes
- *   nothing; toolproxy answers every unregister): each direction is delivered in order, so a
- *   registration sent before the barrier and unanswered when the barrier's answer comes was lost,
- *   and is sent again then. Proxies that send no hello (hermes-livekit v0.3) never get one.
+ * - `agent:hello` asks for every tool again: a hello means a proxy that (re)started listening, and
+ *   what it was sent before may be lost (a LiveKit proxy is in the room, and so gets
+ *   registrations, before it listens). So it re-sends every tool except those waiting for a retry
+ *   (the retry is already due). A registration still in flight then goes twice, once, when a proxy
+ *   starts; the proxy answers the second as unchanged (4.4), and its budget's burst covers both.
  * - A `rate-limited` refusal is sent again after the time the proxy gave (`retry_after_ms`, else
  *   the "retry after N ms" of `detail`, else 1 s); other refusals are not retried. The budget is
  *   the provider's, not the tool's, so the latest refusal's time holds for every tool waiting.
@@ -38,9 +33,6 @@ export const DEFAULT_RETRY_MS = 1_000;
 const MIN_RETRY_MS = 1;
 const MAX_RETRY_MS = 60_000;
 const RETRY_IN_DETAIL = /retry after (\d{1,9}(?:\.\d{1,9})?) ?ms/i;
-/** The barrier: an unregister of a name that fails the provider-name pattern (PROTOCOL 4.1). */
-const BARRIER_NAME = '';
-const BARRIER: OutboundProviderFrame = { type: 'client:tool-unregister', name: BARRIER_NAME };
 
 /**
  * `in-flight`: sent, its answer awaited. `retrying`: the one retry in flight. `waiting`: refused as
@@ -61,8 +53,6 @@ interface ToolState {
   kind: RegistrationState;
   /** `retrying`: when its answer is overdue. */
   at: number;
-  /** Which send of the session this state's frame was. */
-  seq: number;
 }
 
 class Session {
@@ -70,10 +60,6 @@ class Session {
   readonly tools = new Map<string, ToolState>();
   /** When the next retry may go: the time the latest `rate-limited` refusal gave. */
   retryAt = 0;
-  /** Registrations sent so far. */
-  sent = 0;
-  /** Barriers awaiting their answer, oldest first: how many registrations each one follows. */
-  readonly barriers: number[] = [];
   timer: TimerHandle = undefined;
   /** When `timer` fires; infinite when there is none. */
   timerAt = Number.POSITIVE_INFINITY;
@@ -113,45 +99,18 @@ export class Registrations {
     for (const name of this.#frames.keys()) this.#sendAs(proxy, session, name, 'in-flight', 0);
   }
 
-  /**
-   * `agent:hello`: sends what is settled (registered or refused) and every tool never sent, and
-   * a barrier behind what is in flight.
-   */
+  /** `agent:hello`: every tool again, but those waiting for their retry. */
   hello(proxy: string): void {
     const session = this.#sessions.get(proxy);
     if (session === undefined) {
       this.open(proxy);
       return;
     }
-    const before = session.sent;
-    let inFlight = false;
     for (const name of this.#frames.keys()) {
       const kind = session.tools.get(name)?.kind;
-      if (kind === undefined || kind === 'registered' || kind === 'refused')
+      if (kind !== 'waiting' && kind !== 'retrying')
         this.#sendAs(proxy, session, name, 'in-flight', 0);
-      else if (kind === 'in-flight' || kind === 'retrying') inFlight = true;
     }
-    // What is sent from now on reaches a proxy that listens: only earlier sends can be lost.
-    if (!inFlight) return;
-    session.barriers.push(before);
-    this.#send(proxy, BARRIER);
-  }
-
-  /**
-   * `agent:tool-unregistered`: the answer to a barrier, when it names none. Whatever was sent
-   * before that barrier and is still unanswered was lost, and goes again.
-   */
-  unregistered(proxy: string, name: string): void {
-    const session = this.#sessions.get(proxy);
-    if (session === undefined || name !== BARRIER_NAME) return;
-    const covered = session.barriers.shift();
-    if (covered === undefined) return;
-    for (const [tool, state] of session.tools) {
-      if (state.seq > covered) continue;
-      if (state.kind === 'in-flight') this.#sendAs(proxy, session, tool, 'in-flight', 0);
-      else if (state.kind === 'retrying') state.at = 0; // overdue: the pump sends it again
-    }
-    this.#pump(proxy, session, this.#timers.now());
   }
 
   /**
@@ -231,8 +190,7 @@ export class Registrations {
   ): void {
     const frame = this.#frames.get(name);
     if (frame === undefined) return;
-    session.sent++;
-    session.tools.set(name, { kind, at, seq: session.sent });
+    session.tools.set(name, { kind, at });
     this.#send(proxy, frame);
   }
 

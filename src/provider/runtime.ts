@@ -18,6 +18,7 @@ import {
   type OutboundProviderFrame,
   type ProxyFrame,
   ProxyFrameSchemas,
+  ToolLogFrame,
 } from '../protocol/frames.js';
 import { systemTimers, type Timers } from '../timers.js';
 import {
@@ -130,10 +131,8 @@ export class ToolProvider {
   }
 
   /**
-   * On (re)connect, every proxy present gets our tools, unless it already did in this connection
-   * (a channel may report the proxy joining just before it reports being connected). A resumed
-   * connection may have lost frames either way, so everything is registered again then. Channels
-   * report a lost connection as the proxy leaving or the channel closing, which forgets it.
+   * Proxies present get our tools, unless they did in this connection (a channel may report one
+   * joining just before being connected); after a resume, which may have lost frames, all again.
    */
   #connected(info: ConnectedInfo | undefined): void {
     if (info?.resumed === true) this.#registrations.clear();
@@ -182,7 +181,6 @@ export class ToolProvider {
         this.#registrationAnswered(proxy, frame);
         return;
       case 'agent:tool-unregistered':
-        this.#registrations.unregistered(proxy, frame.name);
         return;
       case 'agent:rate-limited':
         this.#logger.warn({ proxy, limit: frame.limit, dropped: frame.dropped }, 'rate limited');
@@ -264,6 +262,24 @@ export class ToolProvider {
           total,
           message,
         });
+      },
+      log: (level, data, logger) => {
+        if (call.aborted) return;
+        const frame = {
+          type: 'client:tool-log',
+          call_id: call.callId,
+          level,
+          data,
+          logger,
+        } as const;
+        // Checked here: the proxy drops a bad level or logger name without a word back.
+        const checked = ToolLogFrame.safeParse(frame);
+        if (!checked.success) {
+          const error = formatIssues(checked.error.issues);
+          this.#logger.warn({ callId: call.callId, error }, 'log message not sent');
+          return;
+        }
+        this.#send(call.proxy, frame);
       },
     };
   }

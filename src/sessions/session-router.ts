@@ -72,12 +72,12 @@ export class SessionRouter {
   /** The session a new call of `tool` belongs to, from what its caller sent. */
   resolve(placement: CallPlacement, tool: string): string | undefined {
     const { sessionKey, channel, correlations } = placement;
+    const remembered =
+      correlations === undefined || correlations.length === 0
+        ? undefined
+        : this.#scopes.takeRemembered(correlations, tool);
     if (sessionKey !== undefined && sessionKey !== '') return sessionKey;
-    if (correlations !== undefined && correlations.length > 0) {
-      const remembered = this.#scopes.takeRemembered(correlations, tool);
-      if (remembered !== undefined) return remembered;
-    }
-    return this.#scopes.sessionOfChannel(channel);
+    return remembered ?? this.#scopes.sessionOfChannel(channel);
   }
 
   /** A call just entered the table: what it tells about its channel. */

@@ -65,22 +65,20 @@ export class SessionScopes {
 
   /**
    * Takes the session a hook remembered for one of `correlations` (for a call of `tool`), once:
-   * the entry is consumed. Expired and ambiguous entries bind nothing.
+   * the entry is consumed, by the call it was for, even one that binds nothing (an ambiguous entry,
+   * or a call that named its session). Expired entries bind nothing.
    */
   takeRemembered(correlations: readonly string[], tool: string): string | undefined {
+    let found: string | undefined;
     for (const correlation of correlations) {
       const entry = this.#remembered.get(correlation);
       if (entry === undefined) continue;
-      if (entry.expiresAt <= this.#now()) {
-        this.#remembered.delete(correlation);
-        continue;
-      }
-      if (entry.session === AMBIGUOUS) continue;
       if (entry.tool !== undefined && !toolNamesMatch(entry.tool, tool)) continue;
       this.#remembered.delete(correlation);
-      return entry.session;
+      if (entry.expiresAt <= this.#now() || entry.session === AMBIGUOUS) continue;
+      found ??= entry.session;
     }
-    return undefined;
+    return found;
   }
 
   /** Remembers a hook's session for the call that will carry `correlation`. */

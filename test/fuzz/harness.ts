@@ -231,10 +231,17 @@ function providerFrameTree(rng: Rng, liveCallIds: readonly string[]): Obj {
     }
     return frame;
   }
-  if (roll < 92) {
+  if (roll < 90) {
     const frame = obj({ type: 'client:tool-progress', call_id: callId(), progress: rng.int(100) });
     if (rng.chance(0.5)) frame.set('total', 100);
     if (rng.chance(0.5)) frame.set('message', randomString(rng, 30));
+    return frame;
+  }
+  if (roll < 92) {
+    const level = rng.pick(['debug', 'info', 'warning', 'error', 'emergency', 'verbose', '']);
+    const frame = obj({ type: 'client:tool-log', call_id: callId(), level });
+    if (rng.chance(0.9)) frame.set('data', randomValue(rng, 2));
+    if (rng.chance(0.3)) frame.set('logger', randomString(rng, 30));
     return frame;
   }
   return obj({

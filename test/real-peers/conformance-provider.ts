@@ -98,10 +98,14 @@ export const CONFORMANCE_TOOLS: readonly WireTool[] = [
     call.progress(100, 100);
     return { content: [{ type: 'text', text: 'Progress tool completed' }] };
   }),
-  // tools-call-with-logging: the suite wants three `notifications/message` during the call. A
-  // provider has no frame that becomes one, so this tool can only run and answer.
-  tool('test_tool_with_logging', 'Runs for about 100 ms', async (call) => {
-    await pause(100, call.signal);
+  // tools-call-with-logging: three `notifications/message` at info level during the call (after
+  // the client's logging/setLevel debug), about 50 ms apart: each a `client:tool-log`.
+  tool('test_tool_with_logging', 'Sends three log messages while it runs', async (call) => {
+    call.log('info', 'Tool execution started');
+    await pause(50, call.signal);
+    call.log('info', 'Tool processing data');
+    await pause(50, call.signal);
+    call.log('info', 'Tool execution completed');
     return { content: [{ type: 'text', text: 'Logging tool completed' }] };
   }),
   // server-sse-polling calls it; the stream closing mid-call is the HTTP server's part, not a tool's.

@@ -10,8 +10,7 @@
  * | scenario                        | applies | why / what it needs                                           |
  * | ------------------------------- | ------- | ------------------------------------------------------------- |
  * | server-initialize               | yes     | lifecycle handshake                                           |
- * | logging-set-level               | yes     | logging utility: `logging` capability + `logging/setLevel`;   |
- * |                                 |         | FAILS TODAY: not declared, -32601 Method not found            |
+ * | logging-set-level               | yes     | logging utility: `logging` capability + `logging/setLevel`    |
  * | ping                            | yes     | ping utility                                                  |
  * | completion-complete             | no      | completes prompt / resource-template arguments: none here     |
  * | tools-list                      | yes     | every tool has name, description, inputSchema                 |
@@ -20,9 +19,8 @@
  * | tools-call-audio                | yes     | test_audio_content: an audio/wav block                        |
  * | tools-call-embedded-resource    | yes     | test_embedded_resource: a resource block                      |
  * | tools-call-mixed-content        | yes     | test_multiple_content_types: text + image + resource          |
- * | tools-call-with-logging         | yes     | three notifications/message during the call, after setLevel;  |
- * |                                 |         | FAILS TODAY: no logging capability, and no wire frame that    |
- * |                                 |         | becomes notifications/message                                 |
+ * | tools-call-with-logging         | yes     | test_tool_with_logging: client:tool-log -> three              |
+ * |                                 |         | notifications/message during the call, after setLevel         |
  * | tools-call-error                | yes     | test_error_handling: isError result with a message            |
  * | tools-call-with-progress        | yes     | test_tool_with_progress: client:tool-progress -> progress x3  |
  * | tools-call-sampling             | no      | the server asks the client (sampling/createMessage): a        |
@@ -77,17 +75,12 @@ const PASSING = [
   'tools-call-mixed-content',
   'tools-call-error',
   'tools-call-with-progress',
+  'logging-set-level',
+  'tools-call-with-logging',
   'json-schema-2020-12',
   'server-sse-multiple-streams',
   'dns-rebinding-protection',
 ] as const;
-
-/** Scenarios that apply but fail today, and the missing feature that fails them. */
-const FAILING_TODAY = {
-  'logging-set-level': 'the MCP front declares no `logging` capability (logging/setLevel: -32601)',
-  'tools-call-with-logging':
-    'no `logging` capability, and no provider frame that becomes notifications/message',
-} as const;
 
 /** Scenarios that do not apply to a tools-only server, and why. */
 const NOT_APPLICABLE = {
@@ -177,12 +170,7 @@ describe.skipIf(gate.skip)('MCP conformance suite against toolproxy serve', () =
   it('the suite ran to the end: every scenario of --suite all is in this file, and no other', () => {
     // 1: some scenario failed (those that do not apply do); anything else is the suite breaking.
     expect(run.code, run.stderr).toBe(1);
-    const listed = [
-      ...PASSING,
-      'server-sse-polling',
-      ...Object.keys(FAILING_TODAY),
-      ...Object.keys(NOT_APPLICABLE),
-    ];
+    const listed = [...PASSING, 'server-sse-polling', ...Object.keys(NOT_APPLICABLE)];
     expect([...results.keys()].sort()).toEqual(listed.sort());
   });
 
@@ -215,15 +203,19 @@ describe.skipIf(gate.skip)('MCP conformance suite against toolproxy serve', () =
     ]);
   });
 
-  for (const [scenario, missing] of Object.entries(FAILING_TODAY)) {
-    it.fails(`${scenario}: applies, fails today: ${missing}`, () => {
-      const checks = checksOf(scenario);
-      expect(
-        checks.filter((check) => check.status === 'FAILURE'),
-        verdicts(checks),
-      ).toEqual([]);
+  it('tools-call-with-logging: each client:tool-log became one notifications/message, in order', () => {
+    const check = checksOf('tools-call-with-logging').find(
+      (entry) => entry.id === 'tools-call-with-logging',
+    );
+    expect(check?.details).toEqual({
+      logCount: 3,
+      logs: [
+        { level: 'info', data: 'Tool execution started' },
+        { level: 'info', data: 'Tool processing data' },
+        { level: 'info', data: 'Tool execution completed' },
+      ],
     });
-  }
+  });
 
   it.each(Object.entries(NOT_APPLICABLE))('%s: does not apply (%s)', (scenario) => {
     // They fail for want of what they test; one that passes belongs in the list of those that apply.

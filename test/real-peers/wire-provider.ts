@@ -1,9 +1,10 @@
 /**
  * A tool provider that speaks the wire protocol (PROTOCOL.md) by hand over the embedded WebSocket
  * bridge: it registers its tools, answers each `agent:tool-call` with one `client:tool-result`
- * (a `result`, MCP `content` blocks or an `error`), sends `client:tool-progress` when a tool asks,
- * and stops a call's work when the proxy cancels it or times it out. The real-peer tests put it
- * behind `toolproxy serve`, so what the MCP clients see went through the whole proxy.
+ * (a `result`, MCP `content` blocks or an `error`), sends `client:tool-progress` and
+ * `client:tool-log` when a tool asks, and stops a call's work when the proxy cancels it or times it
+ * out. The real-peer tests put it behind `toolproxy serve`, so what the MCP clients see went
+ * through the whole proxy.
  */
 import { WebSocket } from 'ws';
 
@@ -22,6 +23,8 @@ export interface ToolRun {
   /** Aborted when the proxy cancels the call or times it out. */
   readonly signal: AbortSignal;
   progress(progress: number, total?: number, message?: string): void;
+  /** Sends a `client:tool-log` (`level`: one of MCP's eight, `debug` to `emergency`). */
+  log(level: string, data: unknown, logger?: string): void;
 }
 
 export interface WireTool {
@@ -146,6 +149,14 @@ export class WireProvider {
           progress,
           ...(total === undefined ? {} : { total }),
           ...(message === undefined ? {} : { message }),
+        }),
+      log: (level, data, logger) =>
+        this.#send({
+          type: 'client:tool-log',
+          call_id: callId,
+          level,
+          data,
+          ...(logger === undefined ? {} : { logger }),
         }),
     };
     const answer = async (): Promise<ToolAnswer> =>
