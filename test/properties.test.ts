@@ -592,7 +592,9 @@ function run(world: World, command: Command): Promise<void> | undefined {
         .pending()
         .filter(
           (r) =>
-            key === undefined || r.sessionKey === key || (withUnbound && r.sessionKey === undefined),
+            key === undefined ||
+            r.sessionKey === key ||
+            (withUnbound && r.sessionKey === undefined),
         );
       const payload = { session_key: key, reason: 'property test' };
       const reason = REASON_OF[command.event];

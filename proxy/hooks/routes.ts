@@ -68,7 +68,9 @@ export interface MappedHook {
 
 export interface Route {
   readonly source: HookSource;
-  map(payload: Record<string, unknown>): ({ ok: true } & MappedHook) | { ok: false; reason: string };
+  map(
+    payload: Record<string, unknown>,
+  ): ({ ok: true } & MappedHook) | { ok: false; reason: string };
 }
 
 function route<S extends z.ZodType>(
