@@ -58,6 +58,15 @@ it('runs every scenario at tiny sizes and reports medians, ratios and targets', 
   }
   for (const metric of report.metrics.filter((m) => m.unit !== 'KiB' && m.unit !== 'B/call'))
     expect(metric.summary.min, metric.id).toBeGreaterThan(0);
+  // Each run's stop latencies: p50 at most p99, both under the 2 s a path is given to stop.
+  for (const p50 of report.metrics.filter((m) => m.bench === 'B4' && m.measure.endsWith('-p50'))) {
+    const p99 = report.metrics.find((m) => m.id === p50.id.replace('-p50.', '-p99.'));
+    expect(p99?.summary.samples, p50.id).toHaveLength(TINY.runs);
+    p50.summary.samples.forEach((value, run) => {
+      expect(value, p50.id).toBeLessThanOrEqual(p99?.summary.samples[run] ?? Number.NaN);
+    });
+    expect(p99?.summary.max, p50.id).toBeLessThan(2_000_000);
+  }
 
   expect(report.ratios.map((ratio) => ratio.id)).toEqual(
     expect.arrayContaining([

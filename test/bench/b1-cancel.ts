@@ -1,8 +1,9 @@
 /**
  * B1, cancel fan-out: N calls pending in one session, spread over 10 providers on the in-memory
- * bridge that never answer; one `agent_loop_stopped` on `proxy.hooks`. Measured from the emit until
- * (a) every caller's promise has rejected (the moment its rejection handler runs) and (b) every
- * `agent:tool-call-cancelled` notice has been handed to the bridge (counted at the channel).
+ * bridge that never answer; one `proxy.lifecycle('agent_loop_stopped', …)`. Measured from that
+ * call until (a) every caller's promise has rejected (the moment its rejection handler runs) and
+ * (b) every `agent:tool-call-cancelled` notice has been handed to the bridge (counted at the
+ * channel).
  *
  * Peer: the MCP SDK, N `Client.callTool` requests in flight over `InMemoryTransport` to a server
  * whose tool never answers, all on one AbortController; measured from `abort()` until every
@@ -25,9 +26,9 @@ export interface CancelFanOutOptions {
 }
 
 export interface ToolproxyFanOut {
-  /** From the emit until the last caller's rejection handler ran. */
+  /** From the stop until the last caller's rejection handler ran. */
   readonly rejectedMs: number;
-  /** From the emit until the last cancel notice was handed to the bridge. */
+  /** From the stop until the last cancel notice was handed to the bridge. */
   readonly noticesMs: number;
 }
 

@@ -60,6 +60,8 @@ export class KeepAlivePoster {
 export interface DroppableCall {
   /** Destroys the connection: the caller is gone. */
   drop(): void;
+  /** Resolves when the answer's headers are in (the server streams the result, SSE). */
+  readonly answering: Promise<void>;
   /** Settles when the connection has closed (after `drop`, or if the server ends it). */
   readonly closed: Promise<void>;
   /** The first bytes of the answer, if any came (the server should send none after a drop). */
@@ -92,15 +94,19 @@ export function droppableToolCall(
       'content-length': Buffer.byteLength(body),
     },
   });
-  outgoing.on('response', (response) => {
-    response.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-    response.on('error', () => {}); // the drop aborts it
+  const answering = new Promise<void>((resolve) => {
+    outgoing.on('response', (response) => {
+      response.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+      response.on('error', () => {}); // the drop aborts it
+      resolve();
+    });
   });
   outgoing.on('error', () => {}); // "socket hang up" after the drop
   const closed = new Promise<void>((resolve) => outgoing.once('close', () => resolve()));
   outgoing.end(body);
   return {
     drop: () => outgoing.destroy(),
+    answering,
     closed,
     answered: () => answer,
   };

@@ -57,7 +57,10 @@ async function run(command: ChildCommand): Promise<void> {
       const socket = new WebSocket(command.url);
       socket.on('message', (data) => {
         const at = monotonicMs();
-        report({ type: 'frame', at, text: String(data) });
+        const text = Array.isArray(data)
+          ? Buffer.concat(data).toString('utf8')
+          : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+        report({ type: 'frame', at, text });
       });
       await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
       floor = socket;

@@ -8,8 +8,11 @@
  *      posts `notifications/cancelled`);
  *   3. caller gone: a raw `tools/call` POST whose connection is destroyed mid-call.
  * Beside them, the floor (b4-worlds.ts): a POST to a bare HTTP server that writes one WebSocket
- * frame, from the POST leaving to the frame's `message` event. One repetition of each path in
- * turn, order rotating, so drift falls on all alike; p50 and p99 per run.
+ * frame, from the POST leaving to the frame's `message` event. The agent side and the servers run
+ * here, the provider and the floor's client in a child process (b4-provider.ts), both clocks
+ * CLOCK_MONOTONIC. Each stop is sent with the call established and nothing in flight. One
+ * repetition of each path in turn, order rotating, so drift falls on all alike; p50 and p99 per
+ * run.
  */
 import { SESSION_KEY_META } from '../../proxy/mcp/call-placement.js';
 import { CancelReason, ErrorCode } from '../../src/index.js';
@@ -50,7 +53,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 class LimitExceeded extends Error {}
 
-/** A path that cannot be measured as specified (it does not work yet, or stops for another reason). */
+/** A path that cannot be measured as specified: it does not work yet, or aborts otherwise. */
 class PathUnavailable extends Error {}
 
 /**
@@ -61,6 +64,11 @@ async function quiet(): Promise<void> {
   await turn();
   await turn();
   globalThis.gc?.({ type: 'minor' });
+}
+
+/** Until the MCP client's requests have their answers' headers: the call's stream is open. */
+async function mcpSettled(world: ServeWorld): Promise<void> {
+  await until(() => world.mcpRequestsOpen() === 0, 'the MCP client requests to be answered');
 }
 
 /** The provider's handler saw the stop of `started`, and its signal aborted as `expected`. */
@@ -88,11 +96,16 @@ function hookRepetition(world: ServeWorld, far: FarEnd): Repetition {
       { timeout: 60_000 },
     );
     const started = await nextStarted(far);
+    await mcpSettled(world);
     await quiet();
     const body = JSON.stringify({ session_key: session });
     const sent = monotonicMs();
     const answer = world.hooks.post('/hooks/agent_loop_stopped', body);
-    const aborted = await within(far.aborted.take(), ABORT_LIMIT_MS, 'the provider to see the stop');
+    const aborted = await within(
+      far.aborted.take(),
+      ABORT_LIMIT_MS,
+      'the provider to see the stop',
+    );
     expectAbort(aborted, started, CancelReason.AgentLoopStopped);
     const { status, body: text } = await answer;
     const accepted = JSON.parse(text) as { cancelled?: number };
@@ -117,14 +130,18 @@ function mcpAbortRepetition(world: ServeWorld, far: FarEnd): Repetition {
         () => true,
       );
     const started = await nextStarted(far);
+    await mcpSettled(world);
     await quiet();
     const sent = monotonicMs();
     controller.abort();
-    const aborted = await within(far.aborted.take(), ABORT_LIMIT_MS, 'the provider to see the abort');
+    const aborted = await within(
+      far.aborted.take(),
+      ABORT_LIMIT_MS,
+      'the provider to see the abort',
+    );
     expectAbort(aborted, started, CancelReason.CallerAborted);
     if (!(await rejected)) throw new Error('bench: the aborted MCP call did not reject');
-    // The `notifications/cancelled` POST is answered before the next repetition starts.
-    await until(() => world.mcpRequestsOpen() === 0, 'the cancel notification to be answered');
+    await mcpSettled(world); // the `notifications/cancelled` POST, before the next repetition
     return aborted.at - sent;
   };
 }
@@ -136,6 +153,7 @@ function callerGoneRepetition(world: ServeWorld, far: FarEnd): Repetition {
       arguments: { step },
     });
     const started = await nextStarted(far);
+    await within(call.answering, START_LIMIT_MS, 'the call to be answered with a stream');
     await quiet();
     const sent = monotonicMs();
     call.drop();

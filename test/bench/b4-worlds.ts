@@ -36,21 +36,11 @@ export interface ServeWorld {
   close(): Promise<void>;
 }
 
-export interface ServeWorldOptions {
-  /** Log as `serve` does (pino, level info, synchronous) but to the null device. Default true. */
-  readonly logging?: boolean;
-}
-
-export async function serveWorld(far: FarEnd, options: ServeWorldOptions = {}): Promise<ServeWorld> {
+export async function serveWorld(far: FarEnd): Promise<ServeWorld> {
   // The CLI's logger (proxy/cli/main.ts) with the null device for stderr: the same serialisation
   // and one synchronous write per line, without flooding the bench's output.
-  const logger =
-    options.logging === false
-      ? pino({ level: 'silent' })
-      : pino(
-          { level: 'info', base: { name: 'toolproxy' } },
-          pino.destination({ dest: devNull, sync: true }),
-        );
+  const stderr = pino.destination({ dest: devNull, sync: true });
+  const logger = pino({ level: 'info', base: { name: 'toolproxy' } }, stderr);
   const serve = await startServe(
     {
       host: '127.0.0.1',
@@ -102,6 +92,7 @@ export async function serveWorld(far: FarEnd, options: ServeWorldOptions = {}): 
       await transport.terminateSession().catch(() => {});
       await mcp.close();
       await serve.close();
+      stderr.end();
     },
   };
 }

@@ -35,7 +35,7 @@ export const FULL: BenchConfig = {
     loopback: { sequential: 2_000, concurrent: 4_000 },
   },
   b3: { pending: 100_000, completed: 1_000_000 },
-  b4: { repetitions: 1_000, warmups: 100 },
+  b4: { repetitions: 500, warmups: 50 },
 };
 
 export const QUICK: BenchConfig = {
@@ -47,7 +47,7 @@ export const QUICK: BenchConfig = {
     loopback: { sequential: 150, concurrent: 256 },
   },
   b3: { pending: 20_000, completed: 100_000 },
-  b4: { repetitions: 200, warmups: 50 },
+  b4: { repetitions: 100, warmups: 20 },
 };
 
 export type Progress = (message: string) => void;

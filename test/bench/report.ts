@@ -280,7 +280,8 @@ export function formatReport(report: BenchReport): string {
     );
     const row = (values: readonly string[]) =>
       '  ' + values.map((v, i) => pad(v, widths[i] ?? 0, i >= 2)).join('  ');
-    lines.push(row(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(row));
+    if (rows.length > 0)
+      lines.push(row(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(row));
     for (const entry of missing) lines.push(`  not measured: ${entry.label}: ${entry.reason}`);
   }
   if (report.references.length > 0)

@@ -38,7 +38,7 @@ export function percentile(values: Float64Array | readonly number[], p: number):
 
 /**
  * Milliseconds on CLOCK_MONOTONIC (`process.hrtime`), which every process on the machine shares:
- * times taken in two processes can be subtracted (`performance.now()` counts from each one's start).
+ * times taken in two processes can be subtracted (`performance.now()` counts from each's start).
  */
 export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
