@@ -108,6 +108,25 @@ export class ToolProxyError extends Error {
   }
 }
 
+/**
+ * A ToolProxyError without a stack trace, for errors that report an event rather than a fault (a
+ * stop, a cancel or timeout notice): on a stop's path, capturing a stack costs more than the rest
+ * of the cancel, and no one reads it. (Engines without `Error.stackTraceLimit` ignore it.)
+ */
+export function eventError(
+  code: ErrorCode,
+  message: string,
+  options?: ToolProxyErrorOptions,
+): ToolProxyError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ToolProxyError(code, message, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export function isToolProxyError(value: unknown, code?: ErrorCode): value is ToolProxyError {
   return value instanceof ToolProxyError && (code === undefined || value.code === code);
 }

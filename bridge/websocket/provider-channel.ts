@@ -206,11 +206,14 @@ class WebSocketProviderChannel implements ToolChannel {
       this.#handlers?.onPeerJoined(this.#proxy);
       this.#handlers?.onConnected();
     };
+    const live = (): boolean => this.#socket === socket && this.#state === 'open';
     socket.onmessage = (event) => {
-      if (this.#socket !== socket || this.#state !== 'open') return;
-      this.#heard(socket);
+      if (!live()) return;
+      // The frame first (a cancel must reach its handler at once), then the heartbeat, unless
+      // handling the frame closed the channel.
       if (typeof event.data === 'string') this.#handlers?.onFrame(this.#proxy, event.data);
       else this.#logger.debug({}, 'binary frame from the proxy ignored');
+      if (live()) this.#heard(socket);
     };
     socket.onerror = () => {}; // the close event follows
     socket.on?.('ping', () => {

@@ -179,12 +179,10 @@ export class HookIngress {
       request.resume();
       return undefined;
     }
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.#bodyTimeoutMs);
     const read = await readLimited(request, {
       maxBytes: this.#maxBodyBytes,
-      signal: controller.signal,
-    }).finally(() => clearTimeout(timer));
+      timeoutMs: this.#bodyTimeoutMs,
+    });
     if (read.ok) return read.text;
     switch (read.problem) {
       case 'too-large':

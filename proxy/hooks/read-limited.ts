@@ -1,16 +1,19 @@
 /**
  * Reads a whole stream (an HTTP request body, a command's stdin) as UTF-8 text, never more than
- * `maxBytes` and never past `signal`: whatever the other side does, the promise settles.
+ * `maxBytes` and never past `signal` or `timeoutMs`: whatever the other side does, the promise
+ * settles.
  */
 
 export type ReadOutcome =
   | { ok: true; text: string }
-  /** `too-large`: over `maxBytes`; `stopped`: `signal` aborted; `closed`: ended without EOF. */
+  /** `too-large`: over `maxBytes`; `stopped`: `signal` aborted or `timeoutMs` passed; `closed`: ended without EOF. */
   | { ok: false; problem: 'too-large' | 'stopped' | 'closed' | 'error'; detail?: string };
 
 export interface ReadLimits {
   maxBytes: number;
-  signal: AbortSignal;
+  signal?: AbortSignal;
+  /** Give up this long after the read starts (one timer, cleared when the read ends). */
+  timeoutMs?: number;
 }
 
 /**
@@ -22,19 +25,21 @@ export function readLimited(
   stream: NodeJS.ReadableStream,
   limits: ReadLimits,
 ): Promise<ReadOutcome> {
-  const { maxBytes, signal } = limits;
-  if (signal.aborted) return Promise.resolve({ ok: false, problem: 'stopped' });
+  const { maxBytes, signal, timeoutMs } = limits;
+  if (signal?.aborted === true) return Promise.resolve({ ok: false, problem: 'stopped' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let ended = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
 
     const finish = (outcome: ReadOutcome): void => {
+      clearTimeout(timer);
       stream.removeListener('data', onData);
       stream.removeListener('end', onEnd);
       stream.removeListener('error', onError);
       stream.removeListener('close', onClose);
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       if (!outcome.ok) stream.pause();
       resolve(outcome);
     };
@@ -66,7 +71,8 @@ export function readLimited(
     stream.on('end', onEnd);
     stream.on('error', onError);
     stream.on('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) timer = setTimeout(onAbort, timeoutMs);
     stream.resume();
   });
 }

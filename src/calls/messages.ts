@@ -2,7 +2,7 @@
  * The errors a call rejects with, worded for the LLM that will read them: what happened, whether
  * the action may still have happened, and what to do next.
  */
-import { type CancelReason, ErrorCode, ToolProxyError } from '../errors.js';
+import { type CancelReason, ErrorCode, eventError, ToolProxyError } from '../errors.js';
 
 const MAY_HAVE_HAPPENED =
   'If this tool acts on the physical world or changes state, the action may already have started or ' +
@@ -27,7 +27,7 @@ export function cancelledError(
   cause?: unknown,
 ): ToolProxyError {
   const why = detail === undefined ? '' : ` (${detail})`;
-  return new ToolProxyError(
+  return eventError(
     ErrorCode.Cancelled,
     `The tool call was cancelled because ${CANCEL_TEXT[reason]}${why}. The provider was told to stop. ${MAY_HAVE_HAPPENED}`,
     { reason, ...(detail === undefined ? {} : { detail }), cause },
@@ -43,7 +43,7 @@ export function timeoutError(
   const what = hardCap
     ? `was still running at its maximum total time of ${waitedMs} ms`
     : `did not answer within ${waitedMs} ms`;
-  return new ToolProxyError(
+  return eventError(
     ErrorCode.Timeout,
     `Tool "${tool}" ${what} and was abandoned; the provider was told to stop. ${MAY_HAVE_HAPPENED}`,
     { tool, callId },

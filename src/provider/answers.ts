@@ -3,7 +3,13 @@
  * handlers' signals abort with when the proxy gives up on a call.
  */
 import { isToolResultContent } from '../calls/rich-result.js';
-import { CANCEL_REASONS, describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
+import {
+  CANCEL_REASONS,
+  describeUnknown,
+  ErrorCode,
+  eventError,
+  type ToolProxyError,
+} from '../errors.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { ContentBlock } from '../protocol/content-blocks.js';
 import { type ProxyFrame, WIRE_LIMITS } from '../protocol/frames.js';
@@ -66,7 +72,7 @@ const oversizeContentAdvice =
 export function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): ToolProxyError {
   const reason = CANCEL_REASONS.find((known) => known === frame.reason);
   const why = [frame.reason ?? 'no reason given', frame.detail].filter(Boolean).join(': ');
-  return new ToolProxyError(ErrorCode.Cancelled, `The proxy cancelled the call (${why}).`, {
+  return eventError(ErrorCode.Cancelled, `The proxy cancelled the call (${why}).`, {
     callId: frame.call_id,
     ...(reason === undefined ? {} : { reason }),
     ...(frame.detail === undefined ? {} : { detail: frame.detail }),
@@ -74,7 +80,7 @@ export function cancelledByProxy(frame: Frame<'agent:tool-call-cancelled'>): Too
 }
 
 export function timedOutByProxy(frame: Frame<'agent:tool-call-timeout'>): ToolProxyError {
-  return new ToolProxyError(
+  return eventError(
     ErrorCode.Timeout,
     'The proxy stopped waiting for the call (deadline passed).',
     { callId: frame.call_id },
