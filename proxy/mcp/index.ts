@@ -7,7 +7,12 @@ export {
   SESSION_KEY_META,
 } from './call-placement.js';
 export type { CallContext } from './call-tool.js';
-export { McpHttpEndpoint, type McpHttpEndpointOptions } from './http.js';
+export {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_IDLE_MS,
+  McpHttpEndpoint,
+  type McpHttpEndpointOptions,
+} from './http.js';
 export {
   createMcpServer,
   DEFAULT_LIST_CHANGED_DEBOUNCE_MS,
