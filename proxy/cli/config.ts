@@ -3,6 +3,7 @@
  * makes a development pair, so the browser page works out of the box on localhost.
  */
 import { randomBytes } from 'node:crypto';
+import { LOG_FORMATS, type LogFormat } from './log-destination.js';
 
 export interface SigningKeys {
   apiKey: string;
@@ -22,6 +23,11 @@ export interface ServeConfig {
   host: string;
   port: number;
   logLevel: string;
+  /**
+   * The CLI's log lines: `json`, `pretty` for people, or `auto` (the default): pretty when stderr is
+   * a terminal. `startServe` takes a logger and ignores this.
+   */
+  logFormat?: LogFormat;
   mcp: 'http' | 'stdio';
   room: string;
   keys: SigningKeys;
@@ -60,10 +66,19 @@ export interface ServeFlags {
   host?: string;
   port?: string;
   logLevel?: string;
+  logFormat?: string;
   mcp?: string;
   room?: string;
   mcpMaxSessions?: string;
   mcpSessionIdle?: string;
+}
+
+function logFormat(value: string | undefined): LogFormat {
+  if (value === undefined || value === '') return 'auto';
+  const format = LOG_FORMATS.find((known) => known === value);
+  if (format === undefined)
+    throw new Error(`--log-format must be ${LOG_FORMATS.join(', ')}, not ${value}`);
+  return format;
 }
 
 export function serveConfig(flags: ServeFlags, env: Env): ServeConfig {
@@ -92,6 +107,7 @@ export function serveConfig(flags: ServeFlags, env: Env): ServeConfig {
     host: flags.host ?? env.TOOLPROXY_HOST ?? '127.0.0.1',
     port,
     logLevel: flags.logLevel ?? env.TOOLPROXY_LOG_LEVEL ?? 'info',
+    logFormat: logFormat(flags.logFormat ?? env.TOOLPROXY_LOG_FORMAT),
     mcp,
     room: flags.room ?? env.LIVEKIT_ROOM ?? 'toolproxy',
     keys,

@@ -12,10 +12,12 @@ export const USAGE = `toolproxy: tools registered by room clients, called by AI 
 
 Usage:
   toolproxy serve [--host 127.0.0.1] [--port 7300] [--mcp http|stdio] [--room toolproxy] [--log-level info]
+                  [--log-format auto|json|pretty]
       Start the proxy. With LIVEKIT_URL (+ LIVEKIT_API_KEY/LIVEKIT_API_SECRET or LIVEKIT_TOKEN) it joins
       that LiveKit room; otherwise it serves the embedded WebSocket bridge at /bridge and a browser page
       at /. One HTTP server carries /mcp (MCP Streamable HTTP), POST /hooks/<event>, GET /healthz.
-      Prints "toolproxy listening on http://HOST:PORT"; logs go to stderr. --port 0 picks a free port.
+      Prints "toolproxy listening on http://HOST:PORT"; logs go to stderr, as readable lines at a
+      terminal and JSON lines otherwise (--log-format json|pretty to choose). --port 0 picks a free port.
       --mcp stdio: MCP on stdin/stdout (for agents that launch MCP servers as a command); exits 0
       when stdin ends, its calls cancelled. Its calls are in the session CLAUDE_CODE_SESSION_ID when set.
       If a toolproxy already runs on the port, it relays to that one's /mcp instead (and takes the
@@ -33,7 +35,7 @@ Usage:
 
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_TOKEN, LIVEKIT_ROOM,
 TOOLPROXY_API_KEY, TOOLPROXY_API_SECRET, TOOLPROXY_HOOK_SECRET (/hooks and /mcp), TOOLPROXY_URL (for hook),
-TOOLPROXY_HOST, TOOLPROXY_PORT, TOOLPROXY_MCP_MAX_SESSIONS, TOOLPROXY_MCP_SESSION_IDLE_MS,
+TOOLPROXY_HOST, TOOLPROXY_PORT, TOOLPROXY_LOG_FORMAT, TOOLPROXY_MCP_MAX_SESSIONS, TOOLPROXY_MCP_SESSION_IDLE_MS,
 CLAUDE_CODE_SESSION_ID (stdio).`;
 
 export interface CliIo {
@@ -90,6 +92,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       mcp: { type: 'string' },
       room: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       'mcp-max-sessions': { type: 'string' },
       'mcp-session-idle': { type: 'string' },
     },
@@ -98,18 +101,21 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     {
       ...values,
       logLevel: values['log-level'],
+      logFormat: values['log-format'],
       mcpMaxSessions: values['mcp-max-sessions'],
       mcpSessionIdle: values['mcp-session-idle'],
     },
     io.env,
   );
-  const [{ pino }, { startServe, startStdioServe }] = await Promise.all([
+  const [{ pino }, { startServe, startStdioServe }, { logDestination }] = await Promise.all([
     import('pino'),
     import('./serve.js'),
+    import('./log-destination.js'),
   ]);
+  const stderrIsTty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   const logger = pino(
     { level: config.logLevel, base: { name: 'toolproxy' } },
-    pino.destination({ fd: 2, sync: true }),
+    await logDestination(config.logFormat ?? 'auto', stderrIsTty),
   );
   const stdio = config.mcp === 'stdio';
   const announceTo = stdio ? io.stderr : io.stdout;
