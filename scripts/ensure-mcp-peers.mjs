@@ -21,6 +21,13 @@ const PEERS = [
     bin: `node_modules/${NODE_PACKAGE}/bin/node`,
   },
   {
+    // Not an MCP peer: the newest Node line the suite runs on besides 20 and 22 (.ci/run).
+    id: 'node24',
+    package: NODE_PACKAGE,
+    version: '24.22.3',
+    bin: `node_modules/${NODE_PACKAGE}/bin/node`,
+  },
+  {
     id: 'inspector',
     package: '@modelcontextprotocol/inspector',
     version: '2.12.0',
@@ -120,7 +127,7 @@ function install(peer) {
     failure = `npm install exited ${result.status ?? result.signal}: ${lastLines(result.stderr)}`;
   else if (!existsSync(join(scratch, peer.bin)))
     failure = `installed, but ${peer.bin} is not in the package`;
-  else if (peer.id === 'node') failure = checkNode(join(scratch, peer.bin));
+  else if (peer.id.startsWith('node')) failure = checkNode(join(scratch, peer.bin));
   if (failure !== undefined) {
     rmSync(scratch, { recursive: true, force: true });
     return failure;
