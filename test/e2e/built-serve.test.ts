@@ -33,7 +33,7 @@ beforeAll(() => {
     encoding: 'utf8',
   })
     .split('\n')
-    .filter((file) => file !== '' && !file.startsWith('node_modules/'));
+    .filter((file) => file !== '' && file !== 'node_modules' && !file.startsWith('node_modules/'));
   for (const file of files) {
     try {
       cpSync(join(root, file), join(copy, file), { recursive: true });
