@@ -29,7 +29,6 @@ export {
   type HookEventName,
   type HookEvents,
   type LifecycleEventName,
-  LifecycleEventSchemas,
   type LifecycleEvents,
   type ProxyEvents,
   parseLifecycleEvent,
@@ -43,8 +42,35 @@ export {
   encodeFrame,
   type FrameProblem,
 } from './protocol/codec.js';
-export * from './protocol/content-blocks.js';
-export * from './protocol/frames.js';
+// The wire's types and limits; its zod schemas stay internal (their shape is not an API).
+export {
+  type AudioBlock,
+  CONTENT_LIMITS,
+  type ContentAnnotations,
+  type ContentBlock,
+  type ContentBlockInput,
+  type ImageBlock,
+  type ResourceBlock,
+  type ResourceContents,
+  type ResourceLinkBlock,
+  type TextBlock,
+} from './protocol/content-blocks.js';
+export {
+  type OutboundProviderFrame,
+  type OutboundProxyFrame,
+  PROTOCOL_VERSION,
+  type ProviderFrame,
+  type ProviderFrameType,
+  type ProxyFrame,
+  type ProxyFrameType,
+  TOOL_LOG_LEVELS,
+  type ToolAnnotations,
+  type ToolLogEntry,
+  type ToolLogLevel,
+  type ToolMetadata,
+  type ToolRegistration,
+  WIRE_LIMITS,
+} from './protocol/frames.js';
 export { defineTool, type ToolContext, type ToolDefinition } from './provider/define-tool.js';
 export { type ProviderEvents, ToolProvider, type ToolProviderOptions } from './provider/runtime.js';
 export {

@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
-import { defineTool, HelloFrame, ToolProvider, ToolProxy } from '../src/index.js';
+import { defineTool, ToolProvider, ToolProxy } from '../src/index.js';
+import { HelloFrame } from '../src/protocol/frames.js';
 import { microtasks, observe, setup } from './support/harness.js';
 import { WirePeer } from './support/wire-peer.js';
 

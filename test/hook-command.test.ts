@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { forwardHook, HookIngress, hookEventFromPath } from '../proxy/hooks/index.js';
+import { forwardHook, HookIngress } from '../proxy/hooks/index.js';
+import { hookEventFromPath } from '../proxy/hooks/ingress.js';
 import { observe, setup } from './support/harness.js';
 import { deferred, flush } from './support/util.js';
 

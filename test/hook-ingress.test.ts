@@ -5,12 +5,8 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  bearerMatches,
-  HookIngress,
-  type HookIngressOptions,
-  hookEventFromPath,
-} from '../proxy/hooks/index.js';
+import { bearerMatches } from '../proxy/bearer.js';
+import { HookIngress, type HookIngressOptions, hookEventFromPath } from '../proxy/hooks/ingress.js';
 import type { ToolProxy } from '../src/index.js';
 import { observe, type Setup, setup } from './support/harness.js';
 import { flush } from './support/util.js';

@@ -3,12 +3,8 @@
  * they send them) become the core's lifecycle events, keyed by the right session.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  HOOK_EVENT_NAMES,
-  hookSource,
-  type MappedEvent,
-  mapAgentHook,
-} from '../proxy/hooks/index.js';
+import { HOOK_EVENT_NAMES, type MappedEvent, mapAgentHook } from '../proxy/hooks/index.js';
+import { hookSource } from '../proxy/hooks/mapping.js';
 import { parseLifecycleEvent } from '../src/index.js';
 
 /** The events of an accepted hook; fails the test on a refusal. */

@@ -6,13 +6,9 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
-import {
-  connectLocalUpstream,
-  type McpStdioSession,
-  type RelayUpstream,
-  serveMcpRelay,
-  serveMcpStdio,
-} from '../proxy/mcp/index.js';
+import { type McpStdioSession, serveMcpStdio } from '../proxy/mcp/index.js';
+import { serveMcpRelay } from '../proxy/mcp/relay.js';
+import { connectLocalUpstream, type RelayUpstream } from '../proxy/mcp/relay-upstream.js';
 import { defineTool, silentLogger, ToolProvider, ToolProxy } from '../src/index.js';
 import { deferred } from './support/util.js';
 

@@ -8,17 +8,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { InMemoryRoom } from '../bridge/memory.js';
 import {
-  base64Bytes,
   type ContentBlockInput,
   decodeFrame,
   defineTool,
   isToolResultContent,
-  ProviderFrameSchemas,
   toolContent,
   ToolProvider,
   type ToolProxy,
   ToolResultContent,
 } from '../src/index.js';
+import { base64Bytes } from '../src/protocol/content-blocks.js';
+import { ProviderFrameSchemas } from '../src/protocol/frames.js';
 import { flush } from './support/util.js';
 import { startProxy, WirePeer } from './support/wire-peer.js';
 

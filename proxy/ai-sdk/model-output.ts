@@ -11,12 +11,8 @@
  * send the model a JSON dump of an image's base64.
  */
 import type { JSONValue, ToolResultPart } from 'ai';
-import {
-  type ContentBlock,
-  ContentBlocksSchema,
-  isToolResultContent,
-  type ResourceLinkBlock,
-} from '../../src/index.js';
+import { type ContentBlock, isToolResultContent, type ResourceLinkBlock } from '../../src/index.js';
+import { ContentBlocksSchema } from '../../src/protocol/content-blocks.js';
 
 export type ToolModelOutput = ToolResultPart['output'];
 type ContentPart = Extract<ToolModelOutput, { type: 'content' }>['value'][number];

@@ -81,7 +81,8 @@ function logFormat(value: string | undefined): LogFormat {
   return format;
 }
 
-export function serveConfig(flags: ServeFlags, env: Env): ServeConfig {
+/** `serve`'s settings from its flags (the CLI's strings, e.g. `{ port: '0' }`) and environment. */
+export function serveConfig(flags: ServeFlags = {}, env: Env = process.env): ServeConfig {
   const port = Number(flags.port ?? env.TOOLPROXY_PORT ?? 7300);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`--port must be 0..65535, not ${flags.port}`);

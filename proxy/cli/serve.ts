@@ -7,17 +7,16 @@ import type { AddressInfo } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/index.js';
 import { WebSocketBridge } from '../../bridge/websocket/index.js';
-import { type Logger, ToolProxy } from '../../src/index.js';
+import { type Logger, silentLogger, ToolProxy } from '../../src/index.js';
 import { HookIngress } from '../hooks/index.js';
+import { McpHttpEndpoint, serveMcpStdio } from '../mcp/index.js';
 import {
   HEALTH_SERVICE,
   isAddressInUse,
   isToolproxyAt,
-  McpHttpEndpoint,
   portTakenMessage,
-  serveMcpStdio,
-  startRelay,
-} from '../mcp/index.js';
+} from '../mcp/relay-probe.js';
+import { startRelay } from '../mcp/relay-takeover.js';
 import { isLoopback, type ServeConfig } from './config.js';
 import { hostAndOriginAllowed, route } from './http-routes.js';
 import { buildPageAssets } from './page.js';
@@ -33,9 +32,13 @@ export interface RunningServe {
 }
 
 export interface ServeIo {
-  /** Where the one "listening" line goes (stderr in stdio mode: stdout then belongs to MCP). */
-  announce(line: string): void;
-  logger: Logger;
+  /**
+   * Where the one "listening" line goes (stderr in stdio mode: stdout then belongs to MCP).
+   * Default: nowhere.
+   */
+  announce?(line: string): void;
+  /** Default: silent. */
+  logger?: Logger;
   stdin?: Readable;
   stdout?: Writable;
   /**
@@ -100,10 +103,10 @@ export function httpSecret(config: ServeConfig): { secret: string; requireSecret
 
 export async function startServe(
   config: ServeConfig,
-  io: ServeIo,
+  io: ServeIo = {},
   options: ServeOptions = {},
 ): Promise<RunningServe> {
-  const { logger } = io;
+  const logger = io.logger ?? silentLogger;
   const timeouts = { ...DEFAULT_SERVE_TIMEOUTS, ...options.timeouts };
   if (timeouts.headersMs > timeouts.requestMs)
     throw new RangeError('serve: timeouts.headersMs must not exceed timeouts.requestMs');
@@ -175,7 +178,7 @@ export async function startServe(
         })
       : undefined;
   const url = baseUrl(config.host, (server.address() as AddressInfo).port);
-  io.announce(`toolproxy listening on ${url}`);
+  io.announce?.(`toolproxy listening on ${url}`);
   if (config.keys.generated && mode === 'embedded') {
     logger.info(
       { TOOLPROXY_API_KEY: apiKey, TOOLPROXY_API_SECRET: apiSecret },
@@ -222,7 +225,7 @@ export interface StdioServe {
  */
 export async function startStdioServe(
   config: ServeConfig,
-  io: ServeIo,
+  io: ServeIo = {},
   options: ServeOptions = {},
 ): Promise<StdioServe> {
   try {
@@ -243,12 +246,12 @@ export async function startStdioServe(
     secret: config.httpSecret ?? (config.keys.generated ? undefined : config.keys.apiSecret),
     // The relay's own client stays on its stdio: the proxy it may become serves MCP over HTTP.
     startProxy: () => startServe({ ...config, mcp: 'http' }, io, options),
-    logger: io.logger,
+    logger: io.logger ?? silentLogger,
     sessionKey: io.sessionKey,
     stdin: io.stdin,
     stdout: io.stdout,
   });
-  io.announce(`toolproxy relaying MCP on stdio to the toolproxy at ${url}`);
+  io.announce?.(`toolproxy relaying MCP on stdio to the toolproxy at ${url}`);
   return { mode: 'relay', url, ended: relay.ended, close: () => relay.close() };
 }
 

@@ -1,17 +1,8 @@
-/** Hook ingress: agents' hooks in (HTTP, or the `hook` command), lifecycle events out. */
-export { bearerMatches } from '../bearer.js';
+/**
+ * toolproxy/hooks: agents' hooks in (`HookIngress`, the `/hooks/<event>` handler to mount; or
+ * `forwardHook`, what `toolproxy hook` does), lifecycle events out.
+ */
 export { type ForwardHookOptions, forwardHook } from './forward.js';
-export {
-  type HookAccepted,
-  HookIngress,
-  type HookIngressOptions,
-  hookEventFromPath,
-} from './ingress.js';
-export {
-  HOOK_EVENT_NAMES,
-  type HookMapping,
-  hookSource,
-  isKnownHookEvent,
-  mapAgentHook,
-} from './mapping.js';
+export { type HookAccepted, HookIngress, type HookIngressOptions } from './ingress.js';
+export { HOOK_EVENT_NAMES, type HookMapping, isKnownHookEvent, mapAgentHook } from './mapping.js';
 export type { HookSource, MappedEvent } from './routes.js';

@@ -14,13 +14,13 @@
  */
 import { llm } from '@livekit/agents';
 import {
-  base64Bytes,
   type ContentBlock,
   type ExposedTool,
   isToolProxyError,
   isToolResultContent,
   type ToolProxy,
 } from '../../src/index.js';
+import { base64Bytes } from '../../src/protocol/content-blocks.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
 import { argumentsOf } from '../tool-arguments.js';
 

@@ -1,12 +1,13 @@
-/** The proxy's MCP front: one MCP server per connection, over Streamable HTTP or stdio. */
-export { UNEXPECTED_FAILURE_TEXT } from './call-result.js';
+/**
+ * toolproxy/mcp: the proxy's MCP front, one MCP server per connection, over Streamable HTTP
+ * (`McpHttpEndpoint`, a request handler to mount) or stdio (`serveMcpStdio`). The relay that a
+ * second `serve --mcp stdio` runs is the CLI's, not part of this entry.
+ */
 export {
   CLAUDE_CODE_TOOL_USE_META,
   HERMES_CONTEXT_META,
-  mcpSessionChannel,
   SESSION_KEY_META,
 } from './call-placement.js';
-export type { CallContext } from './call-tool.js';
 export {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_IDLE_MS,
@@ -21,30 +22,4 @@ export {
   type McpServerHandle,
   type McpServerOptions,
 } from './server.js';
-export { type McpRelayOptions, serveMcpRelay } from './relay.js';
-export { RELAY_CALL_LIMITS, type RelayCallLimits } from './relay-call.js';
-export { connectHttpUpstream, type HttpUpstreamOptions } from './relay-http.js';
-export {
-  HEALTH_SERVICE,
-  isAddressInUse,
-  isToolproxyAt,
-  portTakenMessage,
-  type ProbeOptions,
-} from './relay-probe.js';
-export {
-  type RelayProcess,
-  type RelayProcessOptions,
-  type ServingProxy,
-  startRelay,
-} from './relay-takeover.js';
-export {
-  connectLocalUpstream,
-  type LocalUpstreamOptions,
-  type RelayUpstream,
-} from './relay-upstream.js';
-export {
-  type McpStdioOptions,
-  type McpStdioSession,
-  STDIO_CHANNEL,
-  serveMcpStdio,
-} from './stdio.js';
+export { type McpStdioOptions, type McpStdioSession, serveMcpStdio } from './stdio.js';

@@ -22,12 +22,14 @@ import {
   defineTool,
   isToolProxyError,
   type Logger,
-  ProviderFrameSchemas,
-  ProxyFrameSchemas,
-  ToolCallFrame,
   ToolProvider,
   ToolProxy,
 } from '../../src/index.js';
+import {
+  ProviderFrameSchemas,
+  ProxyFrameSchemas,
+  ToolCallFrame,
+} from '../../src/protocol/frames.js';
 import { DEFAULT_MAX_FRAME_CHARS } from '../../src/protocol/codec.js';
 import { type JsonObject, WirePeer } from '../support/wire-peer.js';
 import {

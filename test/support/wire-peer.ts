@@ -7,7 +7,8 @@
 import type { z } from 'zod';
 import { type InMemoryChannel, InMemoryRoom } from '../../bridge/memory.js';
 import type { PeerInfo } from '../../src/channel.js';
-import { ToolCallFrame, ToolProxy, type ToolProxyOptions } from '../../src/index.js';
+import { ToolProxy, type ToolProxyOptions } from '../../src/index.js';
+import { ToolCallFrame } from '../../src/protocol/frames.js';
 
 export type JsonObject = Record<string, unknown>;
 
