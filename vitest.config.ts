@@ -9,6 +9,8 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['toolproxy-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // The live suite runs in its own namespace, driven by test/live-suite.test.ts.
+    exclude: ['**/node_modules/**', 'test/live/**'],
     testTimeout: 10_000,
     restoreMocks: true,
     unstubGlobals: true,

@@ -17,6 +17,12 @@ export interface PeerInfo {
    * when the transport has no opinion (the proxy's own registration policy still applies).
    */
   readonly mayProvide?: boolean;
+  /**
+   * On a join: frames from a sender the transport could not name arrived just before (a LiveKit
+   * room delivers data and joins unordered, and data from a participant not yet known comes
+   * without one). Some may have been this peer's, so the proxy greets it to have them sent again.
+   */
+  readonly framesLost?: boolean;
 }
 
 export interface ConnectedInfo {

@@ -13,6 +13,7 @@ import type { Timers } from './timers.js';
 /** What the proxy does when the channel reports something; each is called inside a guard. */
 export interface LinkEvents {
   frame(from: PeerInfo, text: string): void;
+  providerJoined(peer: PeerInfo): void;
   providerLeft(peer: PeerInfo): void;
   connected(info: ConnectedInfo | undefined): void;
   closed(error: Error | undefined): void;
@@ -142,7 +143,11 @@ export class ProviderLink {
   #handlers(events: LinkEvents): ChannelHandlers {
     return {
       onFrame: (from, text) => this.#guard('frame', () => events.frame(from, text)),
-      onPeerJoined: (peer) => this.#guard('peer joined', () => this.#peers.add(peer.identity)),
+      onPeerJoined: (peer) =>
+        this.#guard('peer joined', () => {
+          this.#peers.add(peer.identity);
+          events.providerJoined(peer);
+        }),
       onPeerLeft: (peer) =>
         this.#guard('peer left', () => {
           this.#peers.delete(peer.identity);

@@ -13,7 +13,7 @@ import {
   proxyClosedError,
   toolUnregisteredError,
 } from './calls/messages.js';
-import type { ToolChannel } from './channel.js';
+import type { PeerInfo, ToolChannel } from './channel.js';
 import type { CancelReason } from './errors.js';
 import { HookBus } from './hooks/bus.js';
 import type { HookEvents, LifecycleEventName, LifecycleEvents } from './hooks/events.js';
@@ -22,7 +22,7 @@ import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { DEFAULT_MAX_FRAME_CHARS } from './protocol/codec.js';
-import { PROTOCOL_VERSION } from './protocol/frames.js';
+import { type OutboundProxyFrame, PROTOCOL_VERSION } from './protocol/frames.js';
 import { ProviderLink } from './provider-link.js';
 import { type ExposedTool, exposeTool, toolSummary } from './registry/exposed-tool.js';
 import { handleProviderFrame, type InboundContext } from './proxy-inbound.js';
@@ -112,6 +112,7 @@ export class ToolProxy {
     if (this.#closed) throw proxyClosedError();
     await this.#link.start(channel, {
       frame: (from, text) => handleProviderFrame(this.#inbound, from, text),
+      providerJoined: (peer) => this.#providerJoined(peer),
       providerLeft: (peer) => this.#providerLeft(peer.identity),
       connected: (info) => this.#connected(info?.resumed === true),
       closed: (error) => this.#channelClosed(error),
@@ -285,12 +286,25 @@ export class ToolProxy {
   }
 
   #sayHello(): void {
-    this.#link.hello({
+    this.#link.hello(this.#helloFrame());
+  }
+
+  /**
+   * A joiner whose first frames (its registrations) may have been lost (see `framesLost`) is
+   * greeted, so it sends them again.
+   */
+  #providerJoined(peer: PeerInfo): void {
+    if (peer.framesLost !== true || peer.mayProvide === false) return;
+    this.#link.reply(peer.identity, this.#helloFrame());
+  }
+
+  #helloFrame(): OutboundProxyFrame {
+    return {
       type: 'agent:hello',
       protocol_version: PROTOCOL_VERSION,
       default_timeout_ms: this.#limits.defaultMs,
       max_tool_timeout_ms: this.#limits.maxToolMs,
-    });
+    };
   }
 
   #registryChanged(change: RegistryChange): void {

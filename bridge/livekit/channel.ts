@@ -13,6 +13,8 @@ export const DEFAULT_TOPIC = 'hermes-control';
 /** LiveKit documents ≤ 15 KiB of user data per reliable packet; keep clear of it. */
 export const DEFAULT_PACKET_LIMIT_BYTES = 15_000;
 export const DEFAULT_MAX_FRAME_BYTES = 1_048_576;
+/** A join this soon after an unattributable frame is marked `framesLost`. */
+const SENDERLESS_WINDOW_MS = 5_000;
 
 export interface LiveKitChannelOptions {
   /** Which side this channel is: the proxy (`agent`) or a tool provider. */
@@ -33,6 +35,8 @@ export class LiveKitChannel implements ToolChannel {
   readonly #packetLimit: number;
   readonly #maxFrame: number;
   readonly #encoder = new TextEncoder();
+  /** When the last frame without a sender arrived (ms since the epoch). */
+  #senderlessAt = Number.NEGATIVE_INFINITY;
   readonly #decoder = new TextDecoder();
   #detach: (() => void) | undefined;
 
@@ -96,20 +100,34 @@ export class LiveKitChannel implements ToolChannel {
   #listeners(handlers: ChannelHandlers): RoomPortListeners {
     return {
       data: (payload, sender, topic) => {
-        // No participant: sent by the server, not by anyone who could own a tool. Ignored.
-        if (sender === undefined || !this.#accepts(topic)) return;
+        if (!this.#accepts(topic)) return;
+        // No participant: sent by the server, or by a participant whose join has not reached us
+        // yet (data and joins are not ordered). Either way it cannot be attributed: dropped, and
+        // the next joiner is told its frames may have been lost.
+        if (sender === undefined) {
+          this.#senderlessAt = Date.now();
+          return;
+        }
         if (payload.length > this.#maxFrame) return;
         handlers.onFrame(sender, this.#decoder.decode(payload));
       },
       text: (read, sender) => {
-        if (sender === undefined) return;
+        if (sender === undefined) {
+          this.#senderlessAt = Date.now();
+          return;
+        }
         // Chars, not bytes, while reading (a char is at least one byte): a cheap bound that stops
         // a stream far past the limit early; the core checks frames against its own limit.
         void read(this.#maxFrame).then((whole) => {
           if (whole !== undefined) handlers.onFrame(sender, whole);
         });
       },
-      joined: (peer) => handlers.onPeerJoined(peer),
+      joined: (peer) =>
+        handlers.onPeerJoined(
+          Date.now() - this.#senderlessAt <= SENDERLESS_WINDOW_MS
+            ? { ...peer, framesLost: true }
+            : peer,
+        ),
       left: (peer) => handlers.onPeerLeft(peer),
       disconnected: (reason) =>
         handlers.onClosed(new Error(`disconnected from the LiveKit room (${reason})`)),

@@ -2,7 +2,7 @@
  * The contract every bridge passes: the same calls, cancels and failures, end to end through a real
  * ToolProxy and a real ToolProvider, whatever carries the frames.
  */
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, type TestFunction, it as vitestIt, vi } from 'vitest';
 import { z } from 'zod';
 import { type ChannelHandlers, defineTool, ToolProvider, ToolProxy } from '../../src/index.js';
 import { deferred } from '../support/util.js';
@@ -26,7 +26,19 @@ interface Stage {
   progressOf: (n: number) => void;
 }
 
-export function bridgeContract(makeWorld: () => BridgeWorld): void {
+/**
+ * `gaps`: cases a transport does not pass yet, by title, each with why; they are reported as
+ * skipped with that reason rather than left out silently.
+ */
+export function bridgeContract(
+  makeWorld: () => BridgeWorld,
+  gaps: Readonly<Record<string, string>> = {},
+): void {
+  const it = (title: string, test: TestFunction) => {
+    const gap = gaps[title];
+    if (gap !== undefined) console.warn(`contract case skipped: ${title}: ${gap}`);
+    vitestIt.skipIf(gap !== undefined)(title, test);
+  };
   let stage: Stage;
 
   beforeEach(async () => {
@@ -211,17 +223,17 @@ export function bridgeContract(makeWorld: () => BridgeWorld): void {
     await world.settle();
     await world.resumeProxy();
     await interrupted;
-    await waitFor(() => registrations >= 4);
-    await waitFor(() => stage.aborts.length === 1);
+    await waitFor(() => registrations >= 4, 2_000, 'providers registered again');
+    await waitFor(() => stage.aborts.length === 1, 2_000, 'the provider was told to stop');
     await expect(stage.proxy.call('echo', { text: 'again' })).resolves.toBe('again');
   });
 }
 
 /** Polls real time briefly: for effects that cross an asynchronous transport. */
-async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
+async function waitFor(condition: () => boolean, ms = 2_000, what = 'condition'): Promise<void> {
   const until = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
+    if (Date.now() > until) throw new Error(`${what} not met in ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -208,7 +208,7 @@ describe('installed from the tarball, production dependencies only', () => {
       const required = run(process.execPath, ['-e', `require(${JSON.stringify(entry)})`], consumer);
       expect(required.status, `require(${entry}): ${required.stderr}`).toBe(0);
     }
-  }, 120_000);
+  }, 300_000);
 
   it('exports every name README lists for each entry (as a value or in its types)', () => {
     installPeers();
@@ -260,7 +260,7 @@ describe('installed from the tarball, production dependencies only', () => {
         expect(result.status, `${config}: ${result.stdout}${result.stderr}`).toBe(0);
       }
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 /** Which entries need which optional peer: what importing each without its peer said. */

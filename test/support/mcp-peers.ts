@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type McpPeerId = 'node' | 'inspector' | 'conformance';
+/** The peers the cache holds: `livekit-server` is built by scripts/ensure-livekit-server.mjs. */
+export type McpPeerId = 'node' | 'inspector' | 'conformance' | 'livekit-server';
 
 export interface InstalledPeer {
   readonly id: McpPeerId;
@@ -27,7 +28,8 @@ export const PEERS_DIR =
 
 export const REQUIRE_REAL_PEERS = process.env.TOOLPROXY_REQUIRE_REAL_PEERS === '1';
 
-const INSTALL_HINT = 'run `node scripts/ensure-mcp-peers.mjs` (npm test runs it first)';
+const INSTALL_HINT =
+  'run `node scripts/ensure-mcp-peers.mjs` and `node scripts/ensure-livekit-server.mjs` (npm test runs both first)';
 
 function readManifest(): Record<string, unknown> | string {
   const path = join(PEERS_DIR, 'manifest.json');

@@ -1,0 +1,155 @@
+/**
+ * The LiveKit bridge as a contract world on the real server: the proxy's seat and the providers on
+ * real @livekit/rtc-node rooms, one room per test. "Settled" is counted, not waited for: every
+ * channel is tapped, and settle() resolves once every frame handed to the SFU has been delivered
+ * (or after a bound, for frames addressed to someone who left).
+ */
+import { Room, RoomEvent, SimulateScenarioKind } from '@livekit/rtc-node';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/index.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../bridge/livekit/channel.js';
+import { rtcProviderChannel } from '../../bridge/livekit/node-provider.js';
+import { rtcRoomPort } from '../../bridge/livekit/rtc-port.js';
+import type { ToolChannel } from '../../src/index.js';
+import type { BridgeWorld } from '../contract/world.js';
+
+const AGENT = 'toolproxy-agent';
+// The contract fakes timers in one test; frames still cross a real network meanwhile.
+const { setTimeout: realSetTimeout, clearTimeout: realClearTimeout } = globalThis;
+/** A frame to someone who has left is never delivered: settle() stops waiting after this. */
+const SETTLE_BOUND_MS = 3_000;
+
+export interface LiveKitCredentials {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+/** Frames handed to the transport for each identity, and frames each identity was given. */
+class FrameLedger {
+  readonly #sent = new Map<string, number>();
+  readonly #received = new Map<string, number>();
+  readonly #waiters = new Set<() => void>();
+
+  tap(channel: ToolChannel): ToolChannel {
+    const count = (map: Map<string, number>, identity: string, by: number) =>
+      map.set(identity, (map.get(identity) ?? 0) + by);
+    return {
+      get identity() {
+        return channel.identity;
+      },
+      start: (handlers) =>
+        channel.start({
+          ...handlers,
+          onFrame: (from, text) => {
+            count(this.#received, channel.identity, 1);
+            handlers.onFrame(from, text);
+            for (const waiter of this.#waiters) waiter();
+          },
+        }),
+      peers: () => channel.peers(),
+      send: async (to, text) => {
+        count(this.#sent, to, 1);
+        try {
+          await channel.send(to, text);
+        } catch (error) {
+          count(this.#sent, to, -1);
+          throw error;
+        }
+      },
+      close: () => channel.close(),
+    };
+  }
+
+  #delivered(): boolean {
+    for (const [identity, sent] of this.#sent) {
+      if ((this.#received.get(identity) ?? 0) < sent) return false;
+    }
+    return true;
+  }
+
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        realClearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (this.#delivered()) done();
+      };
+      const timer = realSetTimeout(done, SETTLE_BOUND_MS);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+let worlds = 0;
+
+export function realLiveKitWorld(server: LiveKitCredentials): () => BridgeWorld {
+  return () => {
+    const { url, apiKey, apiSecret } = server;
+    const room = `contract-${++worlds}-${Date.now().toString(36)}`;
+    const rooms: Room[] = [];
+    const ledger = new FrameLedger();
+    let agentRoom: Room | undefined;
+    const service = new RoomServiceClient(url.replace(/^ws/, 'http'), apiKey, apiSecret);
+
+    /** Joined once the proxy's room lists it too: joins and data are not ordered on the SFU. */
+    const joinAsProvider = async (identity: string): Promise<ToolChannel> => {
+      const participant = new Room();
+      const token = await mintProviderToken({ apiKey, apiSecret, room, identity });
+      await participant.connect(url, token, { autoSubscribe: false, dynacast: false });
+      rooms.push(participant);
+      await seenByProxy(identity);
+      return ledger.tap(rtcProviderChannel(participant));
+    };
+    const seenByProxy = (identity: string) =>
+      new Promise<void>((resolve) => {
+        const proxyRoom = agentRoom;
+        if (proxyRoom === undefined || proxyRoom.remoteParticipants.has(identity)) return resolve();
+        const joined = (participant: { identity: string }) => {
+          if (participant.identity !== identity) return;
+          proxyRoom.off(RoomEvent.ParticipantConnected, joined);
+          resolve();
+        };
+        proxyRoom.on(RoomEvent.ParticipantConnected, joined);
+      });
+
+    return {
+      name: 'LiveKit (real server): rtc-node agent ↔ rtc-node provider',
+      proxyChannel: () =>
+        ledger.tap(
+          new LiveKitAgentChannel({
+            url,
+            apiKey,
+            apiSecret,
+            room,
+            identity: AGENT,
+            runtime: {
+              createRoom: () => (agentRoom = new Room()),
+              port: rtcRoomPort,
+              dispose: () => Promise.resolve(),
+            },
+          }),
+        ),
+      proxyIdentity: () => AGENT,
+      providerChannel: joinAsProvider,
+      strangerChannel: joinAsProvider,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      dropProvider: async (identity) => {
+        await service.removeParticipant(room, identity);
+      },
+      resumeProxy: async () => {
+        if (agentRoom === undefined) throw new Error('the proxy has not joined');
+        await agentRoom.simulateScenario(SimulateScenarioKind.SIMULATE_SIGNAL_RECONNECT);
+      },
+      settle: () => ledger.settled(),
+      teardown: async () => {
+        for (const participant of rooms) await participant.disconnect().catch(() => {});
+        await service.deleteRoom(room).catch(() => {});
+      },
+    };
+  };
+}
