@@ -5,9 +5,9 @@
 // it). Prints one line and always exits 0: the live suite decides whether a missing server is
 // skipped (no Go here) or fails (TOOLPROXY_REQUIRE_REAL_PEERS=1).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheDir, lastLines, readManifest, recordPeer } from './peers-manifest.mjs';
 
 const ID = 'livekit-server';
 const MODULE = 'github.com/livekit/livekit-server';
@@ -17,28 +17,7 @@ const BIN = 'bin/server';
 /** A cold build downloads a few hundred modules and compiles them on two cores. */
 const BUILD_TIMEOUT_MS = 30 * 60_000;
 
-const cacheDir = process.env.TOOLPROXY_PEERS_DIR || join(homedir(), '.cache', 'toolproxy-peers');
-const manifestPath = join(cacheDir, 'manifest.json');
 const dirName = `${ID}-${VERSION.slice(1)}`;
-
-function readManifest() {
-  try {
-    const parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
-  } catch {
-    return {};
-  }
-}
-
-function record(entry) {
-  const temporary = `${manifestPath}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ ...readManifest(), [ID]: entry }, null, 2)}\n`);
-  renameSync(temporary, manifestPath);
-}
-
-function lastLines(text, count = 3) {
-  return text.trim().split('\n').slice(-count).join(' | ');
-}
 
 /** Builds into a scratch folder, then one rename, so an interrupted build never looks complete. */
 function build() {
@@ -86,7 +65,8 @@ function main() {
     mkdirSync(cacheDir, { recursive: true });
     console.log(`toolproxy peers: ${ID}: building ${label} (once per machine; minutes)`);
     failure = build();
-    record(
+    recordPeer(
+      ID,
       failure === undefined
         ? { package: MODULE, version: VERSION, dir: dirName, bin: BIN }
         : { package: MODULE, version: VERSION, unavailable: failure },

@@ -6,9 +6,9 @@
 // missing peer is skipped or fails (TOOLPROXY_REQUIRE_REAL_PEERS=1). The tests find the peers
 // through the manifest this writes (test/support/mcp-peers.ts).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheDir, lastLines, readManifest, recordPeer } from './peers-manifest.mjs';
 
 const NODE_PACKAGE = `node-${process.platform}-${process.arch}`;
 
@@ -44,24 +44,6 @@ const PEERS = [
 /** An install that takes longer than this is given up (a registry that does not answer). */
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
-const cacheDir = process.env.TOOLPROXY_PEERS_DIR || join(homedir(), '.cache', 'toolproxy-peers');
-const manifestPath = join(cacheDir, 'manifest.json');
-
-function readManifest() {
-  try {
-    const parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
-  } catch {
-    return {};
-  }
-}
-
-function writeManifest(manifest) {
-  const temporary = `${manifestPath}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(temporary, manifestPath);
-}
-
 function dirName(peer) {
   return `${peer.id}-${peer.version}`;
 }
@@ -82,10 +64,6 @@ function npmEnv() {
   return Object.fromEntries(
     Object.entries(process.env).filter(([key]) => key.toLowerCase() !== 'npm_config_allow_scripts'),
   );
-}
-
-function lastLines(text, count = 3) {
-  return text.trim().split('\n').slice(-count).join(' | ');
 }
 
 /**
@@ -172,7 +150,7 @@ function main() {
         ? { package: peer.package, version: peer.version, dir: dirName(peer), bin: peer.bin }
         : { package: peer.package, version: peer.version, unavailable: failure };
     try {
-      writeManifest({ ...readManifest(), [peer.id]: entry });
+      recordPeer(peer.id, entry);
     } catch (error) {
       failure ??= `installed, but the manifest could not be written: ${error}`;
     }
