@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findMcpPeer, REQUIRE_REAL_PEERS } from './support/mcp-peers.js';
 
-const root = dirname(fileURLToPath(import.meta.url)).replace(/\/test$/, '');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const netns = join(root, 'test', 'live', 'netns.sh');
 
 function unavailable(): string | undefined {
