@@ -42,7 +42,16 @@ export interface ServeConfig {
   mcpMaxSessions?: number | undefined;
   /** `--mcp-session-idle` / `TOOLPROXY_MCP_SESSION_IDLE_MS`; unset: the endpoint's default (10 min). */
   mcpSessionIdleMs?: number | undefined;
+  /**
+   * `--providers` / `TOOLPROXY_PROVIDERS`: who may offer tools (LiveKit room and WebSocket bridge
+   * alike). `attribute` (the default): tokens with `toolproxy.provider=true`; `any`: every
+   * participant that is not an agent; a list: these identities only. See SECURITY.md.
+   */
+  providers?: ServeProviders | undefined;
 }
+
+/** Who may offer tools to `serve`; a `ProviderPolicyOption` of the bridges. */
+export type ServeProviders = 'attribute' | 'any' | readonly string[];
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -71,6 +80,7 @@ export interface ServeFlags {
   room?: string;
   mcpMaxSessions?: string;
   mcpSessionIdle?: string;
+  providers?: string;
 }
 
 function logFormat(value: string | undefined): LogFormat {
@@ -124,7 +134,40 @@ export function serveConfig(flags: ServeFlags = {}, env: Env = process.env): Ser
       [env, 'TOOLPROXY_MCP_SESSION_IDLE_MS'],
       IDLE_DURATION,
     ),
+    providers: providerSetting(flags.providers, env.TOOLPROXY_PROVIDERS),
   };
+}
+
+const PROVIDER_FORMS = 'attribute, any, or identities:ID[,ID...]';
+/** A participant identity as `--providers identities:` takes it: no separator, space or control. */
+const IDENTITY = /^[^\s,\p{C}]{1,128}$/u;
+
+/** `--providers`, else `TOOLPROXY_PROVIDERS` (empty: unset); unset is `attribute`. */
+function providerSetting(flag: string | undefined, env: string | undefined): ServeProviders {
+  const [text, from] = flag !== undefined ? [flag, '--providers'] : [env, 'TOOLPROXY_PROVIDERS'];
+  if (text === undefined || (text === '' && from === 'TOOLPROXY_PROVIDERS')) return 'attribute';
+  const value = text.trim();
+  if (value === 'attribute' || value === 'any') return value;
+  if (!value.startsWith('identities:'))
+    throw new Error(`${from} must be ${PROVIDER_FORMS}, not "${text}"`);
+  const list = value.slice('identities:'.length).trim();
+  if (list === '')
+    throw new Error(`${from} identities: names no identity; it must be ${PROVIDER_FORMS}`);
+  const identities = list.split(',').map((identity) => identity.trim());
+  for (const identity of identities) {
+    if (!IDENTITY.test(identity)) {
+      throw new Error(
+        `${from}: ${JSON.stringify(identity)} is not a participant identity (1 to 128 characters, no spaces, commas or control characters); it must be ${PROVIDER_FORMS}`,
+      );
+    }
+  }
+  return [...new Set(identities)];
+}
+
+/** The policy as the flag spells it, for logs. */
+export function describeProviders(providers: ServeProviders | undefined): string {
+  if (providers === undefined) return 'attribute';
+  return typeof providers === 'string' ? providers : `identities:${providers.join(',')}`;
 }
 
 /** A flag, else its environment variable, parsed; undefined when neither is set (or empty). */

@@ -12,7 +12,7 @@ export const USAGE = `toolproxy: tools registered by room clients, called by AI 
 
 Usage:
   toolproxy serve [--host 127.0.0.1] [--port 7300] [--mcp http|stdio] [--room toolproxy] [--log-level info]
-                  [--log-format auto|json|pretty]
+                  [--log-format auto|json|pretty] [--providers attribute|any|identities:ID,...]
       Start the proxy. With LIVEKIT_URL (+ LIVEKIT_API_KEY/LIVEKIT_API_SECRET or LIVEKIT_TOKEN) it joins
       that LiveKit room; otherwise it serves the embedded WebSocket bridge at /bridge and a browser page
       at /. One HTTP server carries /mcp (MCP Streamable HTTP), POST /hooks/<event>, GET /healthz.
@@ -24,6 +24,10 @@ Usage:
       port over should that one stop); a port held by another program is an error.
       --mcp-max-sessions N (64): MCP HTTP sessions open at once; at the cap a new one replaces the
       least recently used idle one. --mcp-session-idle 10m (ms, or with ms/s/m/h): unused sessions close.
+      --providers: who may register tools. attribute (default): participants whose token carries
+      toolproxy.provider=true (what \`toolproxy token\` mints); any: every participant that is not an
+      agent; identities:robot-1,robot-2: these identities only. hermes-livekit v0.3 clients mint their
+      own token without attributes: admit them with any or identities: (see SECURITY.md).
   toolproxy token --identity NAME [--ttl 6h] [--room toolproxy]
       Print a provider token (signed with LIVEKIT_API_KEY/SECRET or TOOLPROXY_API_KEY/SECRET).
   toolproxy hook <event> [--url http://127.0.0.1:7300]
@@ -36,7 +40,7 @@ Usage:
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_TOKEN, LIVEKIT_ROOM,
 TOOLPROXY_API_KEY, TOOLPROXY_API_SECRET, TOOLPROXY_HOOK_SECRET (/hooks and /mcp), TOOLPROXY_URL (for hook),
 TOOLPROXY_HOST, TOOLPROXY_PORT, TOOLPROXY_LOG_FORMAT, TOOLPROXY_MCP_MAX_SESSIONS, TOOLPROXY_MCP_SESSION_IDLE_MS,
-CLAUDE_CODE_SESSION_ID (stdio).`;
+TOOLPROXY_PROVIDERS, CLAUDE_CODE_SESSION_ID (stdio).`;
 
 export interface CliIo {
   stdout: Writable;
@@ -95,6 +99,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       'log-format': { type: 'string' },
       'mcp-max-sessions': { type: 'string' },
       'mcp-session-idle': { type: 'string' },
+      providers: { type: 'string' },
     },
   });
   const config = serveConfig(

@@ -17,7 +17,7 @@ import {
   portTakenMessage,
 } from '../mcp/relay-probe.js';
 import { startRelay } from '../mcp/relay-takeover.js';
-import { isLoopback, type ServeConfig } from './config.js';
+import { describeProviders, isLoopback, type ServeConfig } from './config.js';
 import { hostAndOriginAllowed, route } from './http-routes.js';
 import { buildPageAssets } from './page.js';
 
@@ -117,10 +117,18 @@ export async function startServe(
   const loopback = isLoopback(config.host);
   const { apiKey, apiSecret } = config.keys;
   const { pingIntervalMs } = timeouts;
+  const providers = config.providers ?? 'attribute';
   const channel =
     config.livekit === undefined
-      ? new WebSocketBridge({ apiKey, apiSecret, room: config.room, logger, pingIntervalMs })
-      : new LiveKitAgentChannel({ ...config.livekit, room: config.room, logger });
+      ? new WebSocketBridge({
+          apiKey,
+          apiSecret,
+          room: config.room,
+          logger,
+          pingIntervalMs,
+          providers,
+        })
+      : new LiveKitAgentChannel({ ...config.livekit, room: config.room, logger, providers });
   const mode = config.livekit === undefined ? 'embedded' : 'livekit';
   const { secret, requireSecret } = httpSecret(config);
   const mcp = new McpHttpEndpoint(proxy, {
@@ -179,6 +187,10 @@ export async function startServe(
       : undefined;
   const url = baseUrl(config.host, (server.address() as AddressInfo).port);
   io.announce?.(`toolproxy listening on ${url}`);
+  logger.info(
+    { url, mode, room: config.room, providers: describeProviders(providers) },
+    'serve started',
+  );
   if (config.keys.generated && mode === 'embedded') {
     logger.info(
       { TOOLPROXY_API_KEY: apiKey, TOOLPROXY_API_SECRET: apiSecret },

@@ -8,14 +8,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The peers the cache holds: `livekit-server` is built by scripts/ensure-livekit-server.mjs. */
-export type McpPeerId = 'node' | 'inspector' | 'conformance' | 'livekit-server';
+/**
+ * The peers the cache holds: `livekit-server` is built by scripts/ensure-livekit-server.mjs;
+ * `python-livekit` (a venv with the LiveKit Python SDK; its path is the venv's python) by
+ * scripts/ensure-python-livekit.mjs.
+ */
+export type McpPeerId = 'node' | 'inspector' | 'conformance' | 'livekit-server' | 'python-livekit';
 
 export interface InstalledPeer {
   readonly id: McpPeerId;
   readonly package: string;
   readonly version: string;
-  /** Absolute path of the entry point: the Node binary, or the client's JavaScript file. */
+  /** Absolute path of the entry point: a binary (Node, the server, a venv's python), or a script. */
   readonly path: string;
 }
 
@@ -29,7 +33,7 @@ export const PEERS_DIR =
 export const REQUIRE_REAL_PEERS = process.env.TOOLPROXY_REQUIRE_REAL_PEERS === '1';
 
 const INSTALL_HINT =
-  'run `node scripts/ensure-mcp-peers.mjs` and `node scripts/ensure-livekit-server.mjs` (npm test runs both first)';
+  'run `node scripts/ensure-mcp-peers.mjs`, `node scripts/ensure-livekit-server.mjs` and `node scripts/ensure-python-livekit.mjs` (npm test runs them first)';
 
 function readManifest(): Record<string, unknown> | string {
   const path = join(PEERS_DIR, 'manifest.json');
