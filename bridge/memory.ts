@@ -8,6 +8,11 @@ import type { ChannelHandlers, PeerInfo, ToolChannel } from '../src/channel.js';
 export interface JoinOptions {
   /** Mark this participant as an agent (providers register with agents by default). */
   isAgent?: boolean;
+  /**
+   * Say, as a LiveKit channel does, that a crashed peer is noticed late, so a proxy on this channel
+   * probes its providers itself (`agent:ping`). Pair it with `crash()`.
+   */
+  livenessProbes?: boolean;
 }
 
 /** Sees every frame the room delivers: for tests that assert on the wire. */
@@ -41,7 +46,11 @@ export class InMemoryRoom {
   join(identity: string, options: JoinOptions = {}): InMemoryChannel {
     if (this.#members.has(identity))
       throw new Error(`identity "${identity}" is already in the room`);
-    const channel = new InMemoryChannel(this, { identity, isAgent: options.isAgent === true });
+    const channel = new InMemoryChannel(
+      this,
+      { identity, isAgent: options.isAgent === true },
+      options.livenessProbes === true,
+    );
     this.#members.set(identity, channel);
     return channel;
   }
@@ -63,6 +72,7 @@ export class InMemoryRoom {
     const target = this.#members.get(to);
     if (target === undefined || !target.started)
       throw new Error(`no participant "${to}" in the room`);
+    if (from.crashed || target.crashed) return; // lost on the way, as to a dead process
     // Cheap bound first: a UTF-8 byte is at least one UTF-16 unit and at most three.
     if (text.length * 3 > this.#maxFrameBytes) {
       const bytes = this.#encoder.encode(text).length;
@@ -92,13 +102,21 @@ export class InMemoryRoom {
 
 export class InMemoryChannel implements ToolChannel {
   readonly info: PeerInfo;
+  readonly livenessProbes: boolean;
   readonly #room: InMemoryRoom;
   #handlers: ChannelHandlers | undefined;
   #state: 'new' | 'open' | 'closed' = 'new';
+  #crashed = false;
 
-  constructor(room: InMemoryRoom, info: PeerInfo) {
+  constructor(room: InMemoryRoom, info: PeerInfo, livenessProbes = false) {
     this.#room = room;
     this.info = info;
+    this.livenessProbes = livenessProbes;
+  }
+
+  /** True after `crash()`. */
+  get crashed(): boolean {
+    return this.#crashed;
   }
 
   get identity(): string {
@@ -152,6 +170,20 @@ export class InMemoryChannel implements ToolChannel {
     this.enqueue((h) => h.onConnected({ resumed: true }));
   }
 
+  /**
+   * Simulates a process killed mid-call: from now on nothing it sends arrives and nothing reaches it,
+   * and nobody is told (a LiveKit room tells the others only when ICE gives up, about 20 s later).
+   * `close()` or `drop()` afterwards is that late leave.
+   */
+  crash(): void {
+    this.#crashed = true;
+  }
+
+  /** Ends `crash()`: it was only cut off (a stalled process, a partition) and is back. */
+  revive(): void {
+    this.#crashed = false;
+  }
+
   /** Simulates losing the connection: peers see this participant leave, it sees `onClosed(error)`. */
   drop(error: Error = new Error('connection lost')): void {
     this.#leave(error);
@@ -172,7 +204,8 @@ export class InMemoryChannel implements ToolChannel {
     const queue = this.#queue;
     this.#queue = [];
     for (const event of queue) {
-      if (this.#state === 'open' && this.#handlers !== undefined) event(this.#handlers);
+      if (this.#state === 'open' && !this.#crashed && this.#handlers !== undefined)
+        event(this.#handlers);
     }
   };
 

@@ -57,4 +57,9 @@ export interface ToolChannel {
    */
   send(to: string, text: string): Promise<void> | void;
   close(): Promise<void>;
+  /**
+   * True when the transport learns of a crashed peer late (LiveKit: when ICE gives up, about 20 s):
+   * the proxy then pings providers with calls in flight itself (`agent:ping`).
+   */
+  readonly livenessProbes?: boolean;
 }

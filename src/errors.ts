@@ -45,6 +45,11 @@ export const CancelReason = {
   ConnectionInterrupted: 'connection-interrupted',
   /** The caller went away before the result: its connection closed, its MCP session ended. */
   CallerGone: 'caller-gone',
+  /**
+   * The proxy gave up on the provider: it answers `agent:ping` but sent nothing for the liveness
+   * timeout. The caller gets PROVIDER_GONE; the provider, should it still be there, this notice.
+   */
+  ProviderUnresponsive: 'provider-unresponsive',
 } as const;
 
 export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];

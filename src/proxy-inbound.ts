@@ -32,6 +32,8 @@ export interface InboundContext {
   /** Best-effort send; failures are logged by the proxy. */
   reply(to: string, frame: OutboundProxyFrame): void;
   progressed(call: PendingCall, update: ProgressUpdate): void;
+  /** Something came from `provider` (a `client:pong` when `pong`): it is alive. */
+  heard(provider: string, pong: boolean): void;
 }
 
 type Frame<T extends ProviderFrame['type']> = Extract<ProviderFrame, { type: T }>;
@@ -44,6 +46,7 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
     ctx.logger.warn({}, 'frame from a participant with no identity: dropped');
     return;
   }
+  ctx.heard(from.identity, false);
   const over = ctx.limits.takeFrame(from.identity, text.length);
   if (over !== undefined) {
     handleOverBudget(ctx, from.identity, text, over);
@@ -75,6 +78,9 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
       return;
     case 'client:tool-log':
       log(ctx, from.identity, frame);
+      return;
+    case 'client:pong':
+      ctx.heard(from.identity, true);
       return;
   }
 }

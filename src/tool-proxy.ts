@@ -7,13 +7,9 @@ import PCancelable, { type OnCancelFunction } from 'p-cancelable';
 import { type CallLimitOptions, type CallLimits, resolveCallLimits } from './calls/call-limits.js';
 import { type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
 import type { PendingCall } from './calls/pending-call.js';
-import {
-  cancelledError,
-  providerGoneError,
-  proxyClosedError,
-  toolUnregisteredError,
-} from './calls/messages.js';
-import type { PeerInfo, ToolChannel } from './channel.js';
+import type { LivenessOptions } from './calls/liveness.js';
+import { cancelledError, proxyClosedError, toolUnregisteredError } from './calls/messages.js';
+import type { ToolChannel } from './channel.js';
 import type { CancelReason } from './errors.js';
 import { HookBus } from './hooks/bus.js';
 import type { HookEvents, LifecycleEventName, LifecycleEvents } from './hooks/events.js';
@@ -22,8 +18,8 @@ import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { DEFAULT_MAX_FRAME_CHARS } from './protocol/codec.js';
-import { type OutboundProxyFrame, PROTOCOL_VERSION } from './protocol/frames.js';
 import { ProviderLink } from './provider-link.js';
+import { ProviderPresence } from './provider-presence.js';
 import { type ExposedTool, exposeTool, toolSummary } from './registry/exposed-tool.js';
 import { handleProviderFrame, type InboundContext } from './proxy-inbound.js';
 import {
@@ -44,6 +40,11 @@ export type { ExposedTool } from './registry/exposed-tool.js';
 export interface ToolProxyOptions
   extends Omit<RegistryOptions, 'onChange'>, LimitOptions, CallLimitOptions {
   maxFrameChars?: number;
+  /**
+   * On transports that learn of a crashed provider late (LiveKit), the proxy pings providers with
+   * calls in flight and gives up one that answers pings but goes silent. `false`: never.
+   */
+  liveness?: LivenessOptions | false;
   timers?: Timers;
   logger?: Logger;
 }
@@ -66,6 +67,7 @@ export class ToolProxy {
   readonly #limits: CallLimits;
   readonly #inbound: InboundContext;
   readonly #providerLimits: ProviderLimits;
+  readonly #presence: ProviderPresence;
   /** The request `call()` is starting, handed to `#startCall` (see there). */
   #starting: { name: string; args: Record<string, unknown>; options: CallOptions } | undefined;
   #closed = false;
@@ -87,12 +89,26 @@ export class ToolProxy {
       stats: this.#stats,
       timers: this.#timers,
       limits: this.#limits,
+      liveness: { callStarted: () => this.#presence.liveness?.callStarted() },
     });
     const maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
     const maxToolsPerProvider = options.maxToolsPerProvider ?? DEFAULT_MAX_TOOLS_PER_PROVIDER;
     this.#providerLimits = new ProviderLimits(
       resolveLimits(options, { maxFrameChars, maxToolsPerProvider }),
       () => this.#timers.now(),
+    );
+    this.#presence = new ProviderPresence(
+      {
+        link: this.#link,
+        calls: this.#calls,
+        registry: this.#registry,
+        providerLimits: this.#providerLimits,
+        limits: this.#limits,
+        timers: this.#timers,
+        logger: this.#logger,
+        closed: () => this.#closed,
+      },
+      options.liveness,
     );
     this.#inbound = {
       registry: this.#registry,
@@ -104,18 +120,17 @@ export class ToolProxy {
       reply: (to, frame) => this.#link.reply(to, frame),
       progressed: (call, update) =>
         this.hooks.emit('call:progress', { ...callInfo(call), ...update }),
+      heard: (provider, pong) => this.#presence.liveness?.heard(provider, pong),
     };
   }
 
   /** Connects to providers through `channel`; resolves once the channel is up. */
   async start(channel: ToolChannel): Promise<void> {
     if (this.#closed) throw proxyClosedError();
+    if (channel.livenessProbes === true) this.#presence.liveness?.enable();
     await this.#link.start(channel, {
       frame: (from, text) => handleProviderFrame(this.#inbound, from, text),
-      providerJoined: (peer) => this.#providerJoined(peer),
-      providerLeft: (peer) => this.#providerLeft(peer.identity),
-      connected: (info) => this.#connected(info?.resumed === true),
-      closed: (error) => this.#channelClosed(error),
+      ...this.#presence.events(),
     });
   }
 
@@ -247,6 +262,7 @@ export class ToolProxy {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#presence.liveness?.stop();
     this.#calls.close();
     this.#link.beginDrain();
     this.#calls.failAll(
@@ -255,56 +271,6 @@ export class ToolProxy {
       cancelledError('proxy-shutting-down'),
     );
     await this.#link.close(CLOSE_DRAIN_MS, this.#timers);
-  }
-
-  #providerLeft(provider: string): void {
-    const calls = this.#calls.table.forProvider(provider);
-    if (calls.length > 0) this.#calls.failAll(calls, 'provider-gone', providerGoneError(provider));
-    this.#registry.removeProvider(provider);
-    this.#providerLimits.forget(provider);
-  }
-
-  #channelClosed(error: Error | undefined): void {
-    if (this.#closed) return;
-    this.#logger.warn({ error: error?.message }, 'channel closed: every pending call fails');
-    this.#calls.failAll(this.#calls.table.all(), 'provider-gone', providerGoneError('*', true));
-    for (const tool of [...this.#registry.list()]) this.#registry.removeProvider(tool.provider);
-    this.#providerLimits.clear();
-  }
-
-  /**
-   * On a resumed connection, frames of pending calls may have been lost either way: each such call
-   * is cancelled honestly (its provider told to stop) rather than left to hang. Then providers are
-   * greeted so they re-register.
-   */
-  #connected(resumed: boolean): void {
-    if (resumed) {
-      const cancelled = this.cancelSession(undefined, 'connection-interrupted');
-      if (cancelled > 0) this.#logger.info({ cancelled }, 'calls cancelled: connection resumed');
-    }
-    this.#sayHello();
-  }
-
-  #sayHello(): void {
-    this.#link.hello(this.#helloFrame());
-  }
-
-  /**
-   * A joiner whose first frames (its registrations) may have been lost (see `framesLost`) is
-   * greeted, so it sends them again.
-   */
-  #providerJoined(peer: PeerInfo): void {
-    if (peer.framesLost !== true || peer.mayProvide === false) return;
-    this.#link.reply(peer.identity, this.#helloFrame());
-  }
-
-  #helloFrame(): OutboundProxyFrame {
-    return {
-      type: 'agent:hello',
-      protocol_version: PROTOCOL_VERSION,
-      default_timeout_ms: this.#limits.defaultMs,
-      max_tool_timeout_ms: this.#limits.maxToolMs,
-    };
   }
 
   #registryChanged(change: RegistryChange): void {

@@ -188,6 +188,63 @@ describe('LiveKit bridge, agent side', () => {
     await expect(proxy.call('wave')).resolves.toBe('waved');
   });
 
+  // The real server does not order a joiner's data after its join (test/livekit-doubles.test.ts):
+  // the proxy sees the registrations without a sender, drops them, and greets the joiner so it
+  // registers again.
+  it('a provider whose registrations arrive before its join is greeted, registers again, and serves', async () => {
+    const server = new FakeLiveKitServer({ dataBeforeJoin: true });
+    const { proxy } = await startProxy(server);
+    const robotRoom = await providerRoom(server, 'robot');
+    const wave = defineTool({
+      name: 'wave',
+      description: 'wave',
+      input: z.object({}),
+      handler: () => 'waved',
+    });
+    const provider = new ToolProvider({ tools: [wave] });
+    await provider.connect(rtcProviderChannel(robotRoom));
+    cleanups.push(() => provider.close());
+    await settle(server);
+    expect(proxy.tools().map((t) => t.name)).toEqual(['wave']);
+    await expect(proxy.call('wave')).resolves.toBe('waved');
+  });
+
+  // The real server tells the room of a killed process only when ICE gives up (about 20 s); the
+  // proxy's own ping (agent:ping / client:pong) gives such a provider up within 4 s.
+  it('a provider whose process dies mid-call fails its calls within seconds, not after the 20 s ICE timeout', async () => {
+    vi.useFakeTimers();
+    const server = new FakeLiveKitServer();
+    const { proxy } = await startProxy(server);
+    const robotRoom = await providerRoom(server, 'robot');
+    const hold = defineTool({
+      name: 'hold',
+      description: 'runs until stopped',
+      input: z.object({}),
+      handler: (_args, { signal }) =>
+        new Promise((resolve) => signal.addEventListener('abort', resolve)),
+    });
+    const provider = new ToolProvider({ tools: [hold] });
+    await provider.connect(rtcProviderChannel(robotRoom));
+    cleanups.push(() => provider.close());
+    await settle(server);
+    await proxy.waitForTool('hold');
+    const left = vi.fn();
+    proxy.hooks.on('tool:unregistered', left);
+    const call = proxy.call('hold');
+    const failed = expect(call).rejects.toMatchObject({
+      code: 'PROVIDER_GONE',
+      reason: 'provider-unresponsive',
+    });
+    await vi.advanceTimersByTimeAsync(1_500);
+    server.crash(ROOM, 'robot');
+    await vi.advanceTimersByTimeAsync(5_000);
+    await failed;
+    expect(left).toHaveBeenCalledTimes(1);
+    expect(server.participants(ROOM).map((p) => p.identity)).toContain('robot'); // the room still has it
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(server.participants(ROOM).map((p) => p.identity)).not.toContain('robot');
+  });
+
   it('frames over one packet travel as text streams; no packet exceeds the reliable limit', async () => {
     const server = new FakeLiveKitServer();
     const { proxy } = await startProxy(server);

@@ -168,6 +168,41 @@ describe('FakeLiveKitServer: routing', () => {
     expect(got.map(([t]) => Number(t))).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  // Seen on livekit-server v1.13.5 (test/live/contract.live.test.ts): a joiner's first packets
+  // can reach the others before its join does, and rtc-node then reports them without a
+  // participant. The double does so when asked (`dataBeforeJoin`).
+  it('dataBeforeJoin: a joiner\'s first packet arrives without a participant, then its join', async () => {
+    const server = new FakeLiveKitServer({ dataBeforeJoin: true });
+    const a = await join(server, new FakeRtcRoom(server), 'a');
+    const got = rtcInbox(a);
+    const joins: string[] = [];
+    a.on(RoomEvent.ParticipantConnected, (p) => joins.push(`${p.identity}@${got.length}`));
+    const b = await join(server, new FakeRtcRoom(server), 'b');
+    await b.localParticipant!.publishData(bytes('first'), { reliable: true });
+    await b.localParticipant!.publishData(bytes('second'), { reliable: true });
+    await server.settle();
+    expect(got.map(([t, from]) => [t, from])).toEqual([
+      ['first', undefined],
+      ['second', 'b'],
+    ]);
+    expect(joins).toEqual(['b@1']);
+  });
+
+  it('dataBeforeJoin: a silent joiner is announced a little later; a leave never precedes its join', async () => {
+    const server = new FakeLiveKitServer({ dataBeforeJoin: true });
+    const a = await join(server, new FakeRtcRoom(server), 'a');
+    const events: string[] = [];
+    a.on(RoomEvent.ParticipantConnected, (p) => events.push(`joined ${p.identity}`));
+    a.on(RoomEvent.ParticipantDisconnected, (p) => events.push(`left ${p.identity}`));
+    await join(server, new FakeRtcRoom(server), 'b');
+    await server.settle();
+    expect(events).toEqual(['joined b']);
+    const c = await join(server, new FakeRtcRoom(server), 'c');
+    await c.disconnect();
+    await server.settle();
+    expect(events).toEqual(['joined b', 'joined c', 'left c']);
+  });
+
   it('sends to the listed identities only, else to everyone but the sender', async () => {
     const { server, a, b, alp } = await rtcPair();
     const c = await join(server, new FakeRtcRoom(server), 'c');

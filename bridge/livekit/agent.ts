@@ -58,6 +58,8 @@ export class LiveKitAgentChannel implements ToolChannel {
   #inner: LiveKitChannel | undefined;
   #retry: unknown;
   #closing = false;
+  /** A participant's crash reaches the room only when ICE gives up (about 20 s). */
+  readonly livenessProbes = true;
 
   constructor(options: LiveKitAgentOptions) {
     if (

@@ -38,6 +38,8 @@ export class LiveKitChannel implements ToolChannel {
   /** When the last frame without a sender arrived (ms since the epoch). */
   #senderlessAt = Number.NEGATIVE_INFINITY;
   readonly #decoder = new TextDecoder();
+  /** A participant's crash reaches the room only when ICE gives up (about 20 s). */
+  readonly livenessProbes = true;
   #detach: (() => void) | undefined;
 
   constructor(port: RoomPort, options: LiveKitChannelOptions) {

@@ -60,6 +60,8 @@ export interface CallRunnerDeps {
   readonly stats: ProxyStats;
   readonly timers: Timers;
   readonly limits: CallLimits;
+  /** Told of every call sent (the liveness probe runs while calls are pending). */
+  readonly liveness?: { callStarted(): void };
 }
 
 export class CallRunner {
@@ -135,6 +137,7 @@ export class CallRunner {
     link.send(tool.provider, frame).catch((error: unknown) => {
       call.fail('send-failed', sendFailedError(tool.exposedName, spec.callId, error));
     });
+    this.#deps.liveness?.callStarted();
     return call;
   }
 
@@ -208,7 +211,11 @@ export class CallRunner {
     const { callId, tool } = call.spec;
     if (outcome === 'timeout') {
       link.notice(tool.provider, 'agent:tool-call-timeout', encodeTimeoutNotice(callId, tool.name));
-    } else if (outcome === 'cancelled' || outcome === 'tool-unregistered') {
+    } else if (
+      outcome === 'cancelled' ||
+      outcome === 'tool-unregistered' ||
+      error?.reason === 'provider-unresponsive'
+    ) {
       const tail = this.#cancelTail(error);
       link.notice(
         tool.provider,

@@ -130,6 +130,11 @@ export class CallTable {
     return { own: [...(own ?? [])], unbound: [...(unbound ?? [])] };
   }
 
+  /** Providers with calls pending. */
+  providers(): IterableIterator<string> {
+    return this.#byProvider.keys();
+  }
+
   forProvider(provider: string): PendingCall[] {
     return [...(this.#byProvider.get(provider) ?? [])];
   }

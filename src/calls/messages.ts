@@ -18,6 +18,7 @@ const CANCEL_TEXT: Record<CancelReason, string> = {
   'connection-interrupted':
     "the tool proxy's connection to the room was interrupted, so the tool's answer may have been lost",
   'caller-gone': 'the caller went away before the result (its connection or session closed)',
+  'provider-unresponsive': 'the provider stopped answering the tool proxy',
 };
 
 /** One error per cancellation event, shared by every call it cancels (no stack trace per call). */
@@ -58,6 +59,15 @@ export function providerGoneError(provider: string, connectionLost = false): Too
     ErrorCode.ProviderGone,
     `${what} before the tool answered. ${MAY_HAVE_HAPPENED} The tool is unavailable until the provider reconnects.`,
     { detail: provider },
+  );
+}
+
+/** The provider answers pings but went silent: given up (it may still be there, stalled). */
+export function providerUnresponsiveError(provider: string, silentMs: number): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.ProviderGone,
+    `The provider "${provider}" that offers this tool stopped answering (nothing from it for ${silentMs} ms) before the tool answered. ${MAY_HAVE_HAPPENED} It was told to stop, should it still be running. The tool is unavailable until the provider answers again.`,
+    { detail: provider, reason: 'provider-unresponsive' },
   );
 }
 

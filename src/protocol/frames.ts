@@ -132,6 +132,9 @@ export interface ToolLogEntry {
   readonly logger: string | undefined;
 }
 
+/** New: the answer to `agent:ping`. */
+export const PongFrame = z.object({ type: z.literal('client:pong') });
+
 export const ProviderFrameSchemas = {
   'client:tool-register': ToolRegisterFrame,
   'client:tool-register-batch': ToolRegisterBatchFrame,
@@ -139,6 +142,7 @@ export const ProviderFrameSchemas = {
   'client:tool-result': ToolResultFrame,
   'client:tool-progress': ToolProgressFrame,
   'client:tool-log': ToolLogFrame,
+  'client:pong': PongFrame,
 } as const;
 export type ProviderFrameType = keyof typeof ProviderFrameSchemas;
 export type ProviderFrame = z.infer<(typeof ProviderFrameSchemas)[ProviderFrameType]>;
@@ -221,8 +225,21 @@ export const RateLimitedFrame = z.object({
   detail: z.string().optional(),
 });
 
+/**
+ * New: "are you there?", sent on transports that learn of a dead peer late (LiveKit: about 20 s
+ * after a crash) to each provider with calls in flight, every second or so. A provider that has
+ * answered one with `client:pong` is taken to be gone once nothing has come from it for
+ * `timeout_ms`; one that never answers (hermes-livekit v0.3) is left to the transport.
+ */
+export const PingFrame = z.object({
+  type: z.literal('agent:ping'),
+  /** How long the proxy waits for a frame from this provider before giving it up. */
+  timeout_ms: z.number().positive(),
+});
+
 export const ProxyFrameSchemas = {
   'agent:hello': HelloFrame,
+  'agent:ping': PingFrame,
   'agent:tool-registered': ToolRegisteredFrame,
   'agent:tool-unregistered': ToolUnregisteredFrame,
   'agent:tool-call': ToolCallFrame,

@@ -18,7 +18,6 @@ import {
   type OutboundProviderFrame,
   type ProxyFrame,
   ProxyFrameSchemas,
-  ToolLogFrame,
 } from '../protocol/frames.js';
 import { systemTimers, type Timers } from '../timers.js';
 import {
@@ -28,7 +27,9 @@ import {
   runHandler,
   timedOutByProxy,
 } from './answers.js';
-import { type ToolContext, type ToolDefinition, toRegistration } from './define-tool.js';
+import { type ToolDefinition, toRegistration } from './define-tool.js';
+import { ProxyWatch } from './proxy-watch.js';
+import { toolContext } from './tool-context.js';
 import { Registrations } from './registrations.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
 
@@ -62,7 +63,7 @@ export interface ToolProviderOptions {
   logger?: Logger;
   /** Largest frame the proxy accepts (its `maxFrameChars`). Default 1 MiB of text. */
   maxFrameChars?: number;
-  /** The clock for registration retries. Default: the global timers. */
+  /** The clock for registration retries and the proxy watch. Default: the global timers. */
   timers?: Timers;
 }
 
@@ -77,6 +78,7 @@ export class ToolProvider {
   readonly #maxFrameChars: number;
   readonly #proxies = new Set<string>();
   readonly #running = new RunningCalls();
+  readonly #watch: ProxyWatch;
   #channel: ToolChannel | undefined;
 
   constructor(options: ToolProviderOptions) {
@@ -93,7 +95,13 @@ export class ToolProvider {
     }
     const send = (proxy: string, frame: OutboundProviderFrame) =>
       this.#guard(() => this.#send(proxy, frame));
-    this.#registrations = new Registrations(frames, options.timers ?? systemTimers, send);
+    const timers = options.timers ?? systemTimers;
+    this.#registrations = new Registrations(frames, timers, send);
+    this.#watch = new ProxyWatch({
+      timers,
+      running: (proxy) => this.#running.list(proxy).length,
+      silent: (proxy, silentMs) => this.#proxySilent(proxy, silentMs),
+    });
   }
 
   async connect(channel: ToolChannel): Promise<void> {
@@ -111,6 +119,7 @@ export class ToolProvider {
   async close(): Promise<void> {
     this.#abortAll('the provider is closing');
     this.#registrations.clear();
+    this.#watch.clear();
     const channel = this.#channel;
     this.#channel = undefined;
     await channel?.close();
@@ -125,6 +134,7 @@ export class ToolProvider {
       onClosed: () =>
         this.#guard(() => {
           this.#registrations.clear();
+          this.#watch.clear();
           this.#abortAll('the connection to the proxy was lost');
         }),
     };
@@ -147,6 +157,7 @@ export class ToolProvider {
 
   #proxyLeft(identity: string): void {
     this.#registrations.forget(identity);
+    this.#watch.forget(identity);
     if (!this.#proxies.delete(identity)) return;
     this.#abortAll('the proxy left', identity);
   }
@@ -163,7 +174,13 @@ export class ToolProvider {
     }
     const frame = decoded.frame;
     const proxy = from.identity;
+    this.#watch.heard(proxy);
     switch (frame.type) {
+      case 'agent:ping':
+        this.#proxies.add(proxy);
+        this.#watch.pinged(proxy, frame.timeout_ms);
+        this.#send(proxy, { type: 'client:pong' });
+        return;
       case 'agent:hello':
         this.#proxies.add(proxy);
         this.#registrations.hello(proxy);
@@ -216,6 +233,7 @@ export class ToolProvider {
     const tool = this.#tools.get(frame.name);
     const call = this.#running.begin(proxy, frame.call_id, frame.name);
     if (call === undefined) return; // a repeated call frame: running or already ended
+    this.#watch.callStarted(proxy);
     if (tool === undefined) {
       this.#running.end(call);
       this.#answer(call, { error: `unknown tool "${frame.name}"` });
@@ -241,47 +259,13 @@ export class ToolProvider {
     if (call.aborted) return { error: 'cancelled before it started' };
     const { proxy, callId, name } = call;
     this.events.emit('call:started', { proxy, callId, name });
-    const answer = await runHandler(tool, parsed.data, this.#context(call));
+    const answer = await runHandler(
+      tool,
+      parsed.data,
+      toolContext(call, (to, frame) => this.#send(to, frame), this.#logger),
+    );
     this.events.emit('call:finished', { proxy, callId, name, ok: answer.error === undefined });
     return answer;
-  }
-
-  #context(call: RunningCall): ToolContext {
-    return {
-      get signal() {
-        return call.signal;
-      },
-      callId: call.callId,
-      caller: call.proxy,
-      progress: (progress, total, message) => {
-        if (call.aborted) return;
-        this.#send(call.proxy, {
-          type: 'client:tool-progress',
-          call_id: call.callId,
-          progress,
-          total,
-          message,
-        });
-      },
-      log: (level, data, logger) => {
-        if (call.aborted) return;
-        const frame = {
-          type: 'client:tool-log',
-          call_id: call.callId,
-          level,
-          data,
-          logger,
-        } as const;
-        // Checked here: the proxy drops a bad level or logger name without a word back.
-        const checked = ToolLogFrame.safeParse(frame);
-        if (!checked.success) {
-          const error = formatIssues(checked.error.issues);
-          this.#logger.warn({ callId: call.callId, error }, 'log message not sent');
-          return;
-        }
-        this.#send(call.proxy, frame);
-      },
-    };
   }
 
   /** Sends the one result of a call (see `encodeAnswer`). */
@@ -294,6 +278,22 @@ export class ToolProvider {
     const call = this.#running.abort(proxy, callId, reason);
     if (call !== undefined)
       this.events.emit('call:aborted', { proxy, callId, name: call.name, reason });
+  }
+
+  /**
+   * The proxy went silent past its own timeout (crashed, or cut off): its calls stop, and each is
+   * answered with an error, which a proxy that was only stalled gets when it comes back.
+   */
+  #proxySilent(proxy: string, silentMs: number): void {
+    const detail = `nothing from the proxy for ${silentMs} ms`;
+    this.#logger.warn({ proxy, silentMs }, 'proxy stopped answering: its calls are stopped');
+    const reason = new ToolProxyError(ErrorCode.Cancelled, `The call was abandoned: ${detail}.`, {
+      detail,
+    });
+    for (const call of this.#running.list(proxy)) {
+      this.#abort(proxy, call.callId, reason);
+      this.#answer(call, { error: `the provider stopped the call: ${detail}` });
+    }
   }
 
   #abortAll(detail: string, proxy?: string): void {

@@ -23,6 +23,8 @@ interface Stage {
   /** Settles the current `hold` call's handler. */
   release: ReturnType<typeof deferred<unknown>>;
   aborts: unknown[];
+  /** How many `hold` handlers have started. */
+  readonly holds: number;
   progressOf: (n: number) => void;
 }
 
@@ -46,7 +48,7 @@ export function bridgeContract(
     const proxy = new ToolProxy();
     await proxy.start(world.proxyChannel());
     const aborts: unknown[] = [];
-    const box = { release: deferred(), report: (_n: number) => {} };
+    const box = { release: deferred(), report: (_n: number) => {}, holds: 0 };
     const provider = new ToolProvider({
       maxFrameChars: world.maxFrameBytes,
       tools: [
@@ -70,6 +72,7 @@ export function bridgeContract(
           input: z.object({}),
           handler: (_args, { signal, progress }) => {
             box.report = (n) => progress(n, 10, `step ${n}`);
+            box.holds++;
             signal.addEventListener('abort', () => aborts.push(signal.reason), { once: true });
             return box.release.promise;
           },
@@ -92,6 +95,9 @@ export function bridgeContract(
       aborts,
       get release() {
         return box.release;
+      },
+      get holds() {
+        return box.holds;
       },
       progressOf: (n) => box.report(n),
     };
@@ -159,7 +165,8 @@ export function bridgeContract(
       {},
       { onProgress: (update) => seen.push(update.progress) },
     );
-    await stage.world.settle();
+    // The handler, not just the frame: a real transport delivers the call before it runs.
+    await waitFor(() => stage.holds === 1);
     stage.progressOf(1);
     stage.progressOf(2);
     await waitFor(() => seen.length === 2);

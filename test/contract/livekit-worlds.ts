@@ -22,7 +22,7 @@ type ProviderFlavour = 'rtc-node' | 'livekit-client';
 
 export function liveKitWorld(flavour: ProviderFlavour): () => BridgeWorld {
   return () => {
-    const server = new FakeLiveKitServer();
+    const server = new FakeLiveKitServer({ dataBeforeJoin: true });
     const rooms: Array<{ disconnect(): Promise<void> }> = [];
     const credentials = { apiKey: server.apiKey, apiSecret: server.apiSecret, room: ROOM };
 
@@ -55,7 +55,13 @@ export function liveKitWorld(flavour: ProviderFlavour): () => BridgeWorld {
         }),
       proxyIdentity: () => AGENT,
       providerChannel: joinAsProvider,
-      strangerChannel: joinAsProvider,
+      // Handed over once the proxy has seen the join: like the real server, the double does not
+      // order a joiner's first packets after its join.
+      strangerChannel: async (identity) => {
+        const channel = await joinAsProvider(identity);
+        await settle(server);
+        return channel;
+      },
       maxFrameBytes: 1_048_576,
       dropProvider: async (identity) => {
         server.removeParticipant(ROOM, identity);

@@ -22,7 +22,12 @@ export interface FakeParticipantInfo {
 
 /** Why a participant left; the member names of both SDKs' `DisconnectReason`. */
 export type FakeDisconnectReason =
-  'CLIENT_INITIATED' | 'DUPLICATE_IDENTITY' | 'PARTICIPANT_REMOVED' | 'ROOM_DELETED';
+  | 'CLIENT_INITIATED'
+  | 'DUPLICATE_IDENTITY'
+  | 'PARTICIPANT_REMOVED'
+  | 'ROOM_DELETED'
+  /** A participant whose connection died (no leave was sent). */
+  | 'UNKNOWN_REASON';
 
 export interface FakeStreamHeader {
   readonly streamId: string;

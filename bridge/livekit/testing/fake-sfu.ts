@@ -37,6 +37,13 @@ export interface FakeLiveKitServerOptions {
   maxPacketBytes?: number;
   /** How long a connect to an unknown URL takes to fail, in ms (setTimeout). Default 90. */
   connectFailureDelayMs?: number;
+  /**
+   * Deliver a joiner's first packets to the others before its join, as the real server can (joins
+   * travel on the signalling WebSocket, data over SCTP, unordered): the others' rooms then see
+   * those packets without a participant. The join follows the joiner's first packet to each member,
+   * or a few microtasks after joining if it sends none. Default false: joins first.
+   */
+  dataBeforeJoin?: boolean;
 }
 
 export interface FakeTokenOptions {
@@ -63,7 +70,20 @@ interface Member {
   interrupted: boolean;
   /** Membership updates held back while interrupted, delivered after Reconnected. */
   held: FakeServerEvent[];
+  /** With `dataBeforeJoin`: members not yet told this one joined. */
+  unannounced: Set<Member>;
+  /** Its process died: nothing from or to it; the others hear of it when ICE gives up. */
+  crashed: boolean;
 }
+
+/**
+ * How long the real server takes to remove a participant whose process died: ICE disconnected
+ * (10 s), failed (5 s), cleanup (5 s). A graceful leave is immediate.
+ */
+export const CRASH_NOTICED_AFTER_MS = 20_000;
+
+/** With `dataBeforeJoin`, how many microtasks a silent joiner's join waits for. */
+const SILENT_JOIN_HOPS = 50;
 
 export class FakeLiveKitServer {
   readonly apiKey: string;
@@ -71,6 +91,7 @@ export class FakeLiveKitServer {
   readonly url: string;
   readonly maxPacketBytes: number;
   readonly connectFailureDelayMs: number;
+  readonly dataBeforeJoin: boolean;
   readonly #urls = new Set<string>();
   readonly #verifier: TokenVerifier;
   readonly #rooms = new Map<string, Map<string, Member>>();
@@ -84,6 +105,7 @@ export class FakeLiveKitServer {
     this.url = options.url ?? 'ws://fake-livekit.test';
     this.maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     this.connectFailureDelayMs = options.connectFailureDelayMs ?? 90;
+    this.dataBeforeJoin = options.dataBeforeJoin ?? false;
     this.#verifier = new TokenVerifier(this.apiKey, this.apiSecret);
     this.listenOn(this.url);
   }
@@ -147,6 +169,20 @@ export class FakeLiveKitServer {
     member.interrupted = false;
     this.#post(member, { type: 'reconnected' }, 'control');
     for (const event of member.held.splice(0)) this.#post(member, event, 'control');
+  }
+
+  /**
+   * The participant's process is killed (SIGKILL): from now on nothing it sent arrives and nothing
+   * reaches it; the others see it leave only after `afterMs` (setTimeout), as on the real server.
+   */
+  crash(room: string, identity: string, afterMs = CRASH_NOTICED_AFTER_MS): void {
+    const member = this.#member(room, identity);
+    member.crashed = true;
+    setTimeout(() => {
+      const members = this.#rooms.get(room);
+      if (members?.get(identity) === member) this.#remove(room, members, member, 'UNKNOWN_REASON');
+      member.active = false;
+    }, afterMs);
   }
 
   /** Like `RoomServiceClient.deleteRoom`: everyone gets Disconnected(ROOM_DELETED). */
@@ -214,15 +250,24 @@ export class FakeLiveKitServer {
     let members = this.#rooms.get(room);
     if (members === undefined) this.#rooms.set(room, (members = new Map<string, Member>()));
     const others = [...members.values()].map((m) => m.info);
-    const self: Member = { info, sink, active: true, interrupted: false, held: [] };
-    for (const m of members.values())
-      this.#post(m, { type: 'participant-joined', participant: info }, 'membership');
+    const self: Member = {
+      info,
+      sink,
+      active: true,
+      interrupted: false,
+      held: [],
+      unannounced: new Set(this.dataBeforeJoin ? members.values() : []),
+      crashed: false,
+    };
+    if (this.dataBeforeJoin) this.#deferHops(SILENT_JOIN_HOPS, () => this.#announce(self));
+    else for (const m of members.values()) this.#announceTo(self, m);
     members.set(identity, self);
     return { room, link: this.#link(room, members, self), local: info, others };
   }
 
   #link(room: string, members: Map<string, Member>, self: Member): FakeServerLink {
-    const routable = () => members.get(self.info.identity) === self && !self.interrupted;
+    const routable = () =>
+      members.get(self.info.identity) === self && !self.interrupted && !self.crashed;
     return {
       publishData: (payload, { reliable, destinationIdentities, topic }) => {
         this.#largest = Math.max(this.#largest, payload.byteLength);
@@ -230,11 +275,17 @@ export class FakeLiveKitServer {
           throw new PacketTooLargeError(payload.byteLength, this.maxPacketBytes);
         if (!routable()) return;
         const event = { type: 'data', from: self.info.identity, payload, reliable, topic } as const;
-        for (const m of targets(members, destinationIdentities, self)) this.#post(m, event, 'data');
+        for (const m of targets(members, destinationIdentities, self)) {
+          this.#post(m, event, 'data');
+          if (self.unannounced.has(m)) this.#announceTo(self, m);
+        }
       },
       sendStreamPart: (part, destinationIdentities) => {
         if (!routable()) return;
-        for (const m of targets(members, destinationIdentities, self)) this.#post(m, part, 'data');
+        for (const m of targets(members, destinationIdentities, self)) {
+          this.#post(m, part, 'data');
+          if (self.unannounced.has(m)) this.#announceTo(self, m);
+        }
       },
       leave: () => {
         self.active = false;
@@ -242,6 +293,21 @@ export class FakeLiveKitServer {
         this.#remove(room, members, self, 'CLIENT_INITIATED');
       },
     };
+  }
+
+  /** Tells every member not yet told that `joiner` joined (if it is still in the room). */
+  #announce(joiner: Member): void {
+    for (const m of [...joiner.unannounced]) this.#announceTo(joiner, m);
+  }
+
+  #announceTo(joiner: Member, member: Member): void {
+    joiner.unannounced.delete(member);
+    this.#post(member, { type: 'participant-joined', participant: joiner.info }, 'membership');
+  }
+
+  /** Runs `step` after `hops` deferred microtasks (each counted by `settle()`). */
+  #deferHops(hops: number, step: () => void): void {
+    this.defer(() => (hops <= 1 ? step() : this.#deferHops(hops - 1, step)));
   }
 
   #member(room: string, identity: string): Member {
@@ -263,6 +329,7 @@ export class FakeLiveKitServer {
     reason: FakeDisconnectReason,
   ): void {
     members.delete(member.info.identity);
+    this.#announce(member); // signalling is ordered: nobody hears of a leave before the join
     if (members.size === 0 && this.#rooms.get(room) === members) this.#rooms.delete(room);
     const event = { type: 'participant-left', participant: member.info, reason } as const;
     for (const m of members.values()) this.#post(m, event, 'membership');
@@ -270,6 +337,7 @@ export class FakeLiveKitServer {
 
   /** Queues `event` for `member`; data is lost while it is interrupted, membership is held. */
   #post(member: Member, event: FakeServerEvent, kind: Delivery): void {
+    if (member.crashed) return;
     if (kind === 'data' && member.interrupted) return;
     this.defer(() => {
       if (!member.active) return;

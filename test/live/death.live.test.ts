@@ -1,0 +1,148 @@
+/**
+ * A participant's process killed mid-call (SIGKILL) on the real server, which tells the room only
+ * when ICE gives up (about 20 s). toolproxy's own ping ends it sooner, both ways: the proxy fails a
+ * dead provider's calls, and a provider stops the calls of a dead proxy (the robot stops).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dispose, Room, RoomEvent } from '@livekit/rtc-node';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/index.js';
+import { rtcProviderChannel } from '../../bridge/livekit/node-provider.js';
+import { defineTool, ToolProvider, ToolProxy } from '../../src/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const server = inject('livekit');
+/** Well under LiveKit's own ~20 s, with room for a loaded machine: ping timeout 4 s + 1 s tick. */
+const NOTICED_WITHIN_MS = 10_000;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+afterAll(() => dispose());
+
+function participant(role: 'provider' | 'proxy', room: string) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'test/live/peers/participant.ts')],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        LIVEKIT_URL: server.url,
+        LIVEKIT_API_KEY: server.apiKey,
+        LIVEKIT_API_SECRET: server.apiSecret,
+        ROOM: room,
+        ROLE: role,
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const waiters: Array<() => void> = [];
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const waiter of waiters.splice(0)) waiter();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const printed = (line: string, ms = 30_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${line}" in ${ms} ms:\n${output}`)), ms);
+      const check = () => {
+        if (output.includes(line)) {
+          clearTimeout(timer);
+          resolve();
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { child, printed };
+}
+
+describe('a process killed mid-call, on the real server', () => {
+  it('the proxy fails a killed provider’s call with PROVIDER_GONE well before ICE gives up', async () => {
+    const room = `death-provider-${Date.now().toString(36)}`;
+    const proxy = new ToolProxy();
+    await proxy.start(
+      new LiveKitAgentChannel({
+        ...server,
+        room,
+        identity: 'toolproxy-agent',
+        disposeOnClose: false,
+      }),
+    );
+    cleanups.push(() => proxy.close());
+    const robot = participant('provider', room);
+    await robot.printed('ready');
+    await proxy.waitForTool('hold');
+    const call = proxy.call('hold', {}, { timeoutMs: 60_000 });
+    const settled = call.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await robot.printed('started');
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // a ping or two answered
+    const killedAt = Date.now();
+    robot.child.kill('SIGKILL');
+    const outcome = await settled;
+    const noticedMs = Date.now() - killedAt;
+    console.log(`live: a killed provider's call failed after ${noticedMs} ms`);
+    expect(outcome).toMatchObject({ code: 'PROVIDER_GONE', reason: 'provider-unresponsive' });
+    expect(noticedMs).toBeLessThan(NOTICED_WITHIN_MS);
+    expect(proxy.tools()).toEqual([]);
+  }, 60_000);
+
+  it('a provider stops the call of a killed proxy well before ICE gives up', async () => {
+    const room = `death-proxy-${Date.now().toString(36)}`;
+    const participantRoom = new Room();
+    const token = await mintProviderToken({ ...server, room, identity: 'robot' });
+    await participantRoom.connect(server.url, token, { autoSubscribe: false, dynacast: false });
+    cleanups.push(() => participantRoom.disconnect());
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const aborted = new Promise<unknown>((resolve) => {
+      const provider = new ToolProvider({
+        tools: [
+          defineTool({
+            name: 'hold',
+            description: 'runs until aborted',
+            input: z.object({}),
+            handler: (_args, { signal }) =>
+              new Promise((done) => {
+                started();
+                signal.addEventListener('abort', () => {
+                  resolve(signal.reason);
+                  done('aborted');
+                });
+              }),
+          }),
+        ],
+      });
+      void provider.connect(rtcProviderChannel(participantRoom));
+      cleanups.push(() => provider.close());
+    });
+    let proxyLeft = false;
+    participantRoom.on(RoomEvent.ParticipantDisconnected, () => (proxyLeft = true));
+    const agent = participant('proxy', room);
+    await running;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const killedAt = Date.now();
+    agent.child.kill('SIGKILL');
+    const reason = await aborted;
+    const stoppedMs = Date.now() - killedAt;
+    console.log(`live: the robot stopped ${stoppedMs} ms after its proxy was killed`);
+    expect(reason).toMatchObject({
+      code: 'CANCELLED',
+      message: expect.stringContaining('nothing from the proxy'),
+    });
+    expect(stoppedMs).toBeLessThan(NOTICED_WITHIN_MS);
+    expect(proxyLeft).toBe(false); // the room itself learns of it only later, when ICE gives up
+  }, 60_000);
+});
