@@ -11,9 +11,18 @@ import { join } from 'node:path';
 /**
  * The peers the cache holds: `livekit-server` is built by scripts/ensure-livekit-server.mjs;
  * `python-livekit` (a venv with the LiveKit Python SDK; its path is the venv's python) by
- * scripts/ensure-python-livekit.mjs.
+ * scripts/ensure-python-livekit.mjs; the agents (`claude-code`, `docker-agent`, `hermes-agent`) by
+ * scripts/ensure-<agent>.mjs.
  */
-export type McpPeerId = 'node' | 'inspector' | 'conformance' | 'livekit-server' | 'python-livekit';
+export type McpPeerId =
+  | 'node'
+  | 'inspector'
+  | 'conformance'
+  | 'livekit-server'
+  | 'python-livekit'
+  | 'claude-code'
+  | 'docker-agent'
+  | 'hermes-agent';
 
 export interface InstalledPeer {
   readonly id: McpPeerId;
@@ -33,7 +42,7 @@ export const PEERS_DIR =
 export const REQUIRE_REAL_PEERS = process.env.TOOLPROXY_REQUIRE_REAL_PEERS === '1';
 
 const INSTALL_HINT =
-  'run `node scripts/ensure-mcp-peers.mjs`, `node scripts/ensure-livekit-server.mjs` and `node scripts/ensure-python-livekit.mjs` (npm test runs them first)';
+  "run the installers of npm test's pretest (node scripts/ensure-*.mjs), which npm test runs first";
 
 function readManifest(): Record<string, unknown> | string {
   const path = join(PEERS_DIR, 'manifest.json');
