@@ -186,6 +186,8 @@ describe('installed from the tarball, production dependencies only', () => {
   }, 60_000);
 
   it('imports every entry point from plain Node ESM (and CommonJS) once its optional peer is installed', () => {
+    // Which entries need which optional peer: what importing each without its peer says.
+    const entryPeers: Record<string, string> = {};
     for (const entry of entries) {
       const result = importFromConsumer(entry);
       if (result.status === 0) continue;
@@ -263,8 +265,7 @@ describe('installed from the tarball, production dependencies only', () => {
   }, 300_000);
 });
 
-/** Which entries need which optional peer: what importing each without its peer said. */
-const entryPeers: Record<string, string> = {};
+
 
 /** The README entry table's row whose first cell names `entry`. */
 function readmeRow(entry: string): string {
@@ -325,10 +326,12 @@ function declarationsImportPeer(entry: string): boolean {
   return false;
 }
 
-/** Installs the optional peers (pinned to the checkout's versions) and @types/node; idempotent. */
+/**
+ * Installs every optional peer (pinned to the checkout's versions) and @types/node; idempotent.
+ * All of them, not only those the import test saw missing, so each test stands on its own.
+ */
 function installPeers(): void {
-  const peers = new Set(Object.values(entryPeers));
-  const packages = ['@types/node', ...peers].map(checkoutVersion);
+  const packages = ['@types/node', ...Object.keys(peerDependencies)].map(checkoutVersion);
   npm(['install', '--prefer-offline', '--no-save', ...packages], consumer);
 }
 
