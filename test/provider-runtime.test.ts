@@ -859,7 +859,7 @@ describe('ToolProvider: proxies leaving and closing', () => {
     expect(provider.runningCalls).toBe(0);
   });
 
-  it('close() aborts every running handler and sends nothing afterwards', async () => {
+  it('close() aborts every running handler, withdraws its tools and sends nothing afterwards', async () => {
     const { tool, runs } = controlledTool();
     const { room, peer, provider } = await setup([tool]);
     const other = await WirePeer.join(room, 'proxy-2', { isAgent: true });
@@ -873,6 +873,12 @@ describe('ToolProvider: proxies leaving and closing', () => {
     expect(provider.runningCalls).toBe(2);
 
     await provider.close();
+    // Each proxy is told the tools are gone (its callers need not wait for the transport's leave).
+    const withdrawal = { type: 'client:tool-register-batch', tools: [], replace: true };
+    expect(peer.frames()).toEqual([withdrawal]);
+    expect(other.frames()).toEqual([withdrawal]);
+    peer.clear();
+    other.clear();
 
     expect(runs).toHaveLength(2);
     for (const run of runs) {

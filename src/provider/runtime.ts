@@ -67,6 +67,9 @@ export interface ToolProviderOptions {
   timers?: Timers;
 }
 
+/** How long `close()` waits for the withdrawals to be handed over. */
+const WITHDRAW_BOUND_MS = 1_000;
+
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
 export class ToolProvider {
@@ -79,6 +82,7 @@ export class ToolProvider {
   readonly #proxies = new Set<string>();
   readonly #running = new RunningCalls();
   readonly #watch: ProxyWatch;
+  readonly #timers: Timers;
   #channel: ToolChannel | undefined;
 
   constructor(options: ToolProviderOptions) {
@@ -96,6 +100,7 @@ export class ToolProvider {
     const send = (proxy: string, frame: OutboundProviderFrame) =>
       this.#guard(() => this.#send(proxy, frame));
     const timers = options.timers ?? systemTimers;
+    this.#timers = timers;
     this.#registrations = new Registrations(frames, timers, send);
     this.#watch = new ProxyWatch({
       timers,
@@ -115,14 +120,37 @@ export class ToolProvider {
     return this.#running.size;
   }
 
-  /** Aborts running handlers, stops registration retries and closes the channel. */
+  /**
+   * Aborts running handlers, withdraws the tools from every proxy (a LiveKit room reports a leave
+   * up to 3 s late: this ends the callers' wait at once), stops registration retries and closes the
+   * channel.
+   */
   async close(): Promise<void> {
     this.#abortAll('the provider is closing');
     this.#registrations.clear();
     this.#watch.clear();
     const channel = this.#channel;
     this.#channel = undefined;
+    if (channel !== undefined) await this.#withdraw(channel);
     await channel?.close();
+  }
+
+  /** An empty `replace` batch to each proxy (its calls end TOOL_UNREGISTERED), bounded in time. */
+  async #withdraw(channel: ToolChannel): Promise<void> {
+    const frame = encodeFrame({ type: 'client:tool-register-batch', tools: [], replace: true });
+    const sent = [...this.#proxies].map(async (proxy) => {
+      try {
+        await channel.send(proxy, frame);
+      } catch {
+        // Best effort: the proxy learns of the leave from the transport anyway.
+      }
+    });
+    let timer: unknown;
+    const bound = new Promise<void>((resolve) => {
+      timer = this.#timers.setTimeout(resolve, WITHDRAW_BOUND_MS);
+    });
+    await Promise.race([Promise.all(sent), bound]);
+    this.#timers.clearTimeout(timer);
   }
 
   #handlers(): ChannelHandlers {

@@ -99,6 +99,50 @@ describe('a process killed mid-call, on the real server', () => {
     expect(proxy.tools()).toEqual([]);
   }, 60_000);
 
+  // The server reports a leave of a participant that publishes no tracks on its 3 s update tick;
+  // ToolProvider.close() withdraws its tools first, so the callers do not wait for it.
+  it('a provider that closes ends its calls at once, before the room reports its leave', async () => {
+    const room = `close-provider-${Date.now().toString(36)}`;
+    const proxy = new ToolProxy();
+    await proxy.start(
+      new LiveKitAgentChannel({
+        ...server,
+        room,
+        identity: 'toolproxy-agent',
+        disposeOnClose: false,
+      }),
+    );
+    cleanups.push(() => proxy.close());
+    const robotRoom = new Room();
+    const token = await mintProviderToken({ ...server, room, identity: 'robot' });
+    await robotRoom.connect(server.url, token, { autoSubscribe: false, dynacast: false });
+    cleanups.push(() => robotRoom.disconnect());
+    const hold = defineTool({
+      name: 'hold',
+      description: 'runs until aborted',
+      input: z.object({}),
+      handler: (_args, { signal }) => new Promise((done) => signal.addEventListener('abort', done)),
+    });
+    const provider = new ToolProvider({ tools: [hold] });
+    await provider.connect(rtcProviderChannel(robotRoom));
+    await proxy.waitForTool('hold');
+    const call = proxy.call('hold');
+    const settled = call.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const closedAt = Date.now();
+    await provider.close();
+    await robotRoom.disconnect();
+    const outcome = await settled;
+    const endedMs = Date.now() - closedAt;
+    console.log(`live: a closing provider's call ended after ${endedMs} ms`);
+    // TOOL_UNREGISTERED, not PROVIDER_GONE: the withdrawal came before the room's leave.
+    expect(outcome).toMatchObject({ code: 'TOOL_UNREGISTERED' });
+    expect(proxy.tools()).toEqual([]);
+  }, 60_000);
+
   it('a provider stops the call of a killed proxy well before ICE gives up', async () => {
     const room = `death-proxy-${Date.now().toString(36)}`;
     const participantRoom = new Room();
