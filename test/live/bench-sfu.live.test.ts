@@ -1,0 +1,42 @@
+/**
+ * The SFU bench (test/bench/sfu/) at its smallest, so its code keeps working: one measured stop per
+ * provider, two floor round trips per B, one graceful disconnect and one SIGKILL, against the live
+ * suite's server. No timing is asserted (speed is measured by the bench, not by tests); LiveKit's
+ * own announcement of a killed provider (about 20 s) is not waited for here.
+ */
+import { expect, inject, it } from 'vitest';
+import { runSfuBench, type SfuConfig } from '../bench/sfu/bench.js';
+import { formatReport } from '../bench/sfu/report.js';
+
+const SMOKE: SfuConfig = {
+  quick: true,
+  stops: 1,
+  roundTrips: 2,
+  stopWarmups: 1,
+  floorWarmups: 1,
+  kills: 1,
+  leaves: 1,
+  closes: 1,
+  sfuAnnouncement: false,
+};
+
+it('runs each scenario of the SFU bench once over the real server', async () => {
+  const report = await runSfuBench(inject('livekit'), SMOKE, () => {});
+  expect(formatReport(report)).toContain('hook POST → provider abort');
+  for (const where of ['here', 'child'] as const) {
+    expect(report.stop[where]?.n).toBe(1);
+    expect(report.http[where]?.n).toBe(1);
+    expect(report.floor[where].rtt?.n).toBe(2);
+    expect(report.floor[where].oneWay?.n).toBe(2);
+  }
+  expect(report.ratios).toHaveLength(8);
+  expect(report.death.leave?.outcomes).toEqual({ PROVIDER_GONE: 1 });
+  // A closing provider withdraws its tools before it leaves: its call ends TOOL_UNREGISTERED.
+  expect(report.death.close?.outcomes).toEqual({ 'TOOL_UNREGISTERED (tool-unregistered)': 1 });
+  expect(report.death.kill?.n).toBe(1);
+  expect(report.deathSamples.map((sample) => sample.code)).toEqual([
+    'PROVIDER_GONE',
+    'TOOL_UNREGISTERED',
+    'PROVIDER_GONE',
+  ]);
+}, 120_000);
