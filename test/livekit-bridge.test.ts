@@ -354,6 +354,69 @@ describe('LiveKit bridge, agent side', () => {
     expect(proxy.tools().map((t) => t.name)).toEqual(['desktop_notify']);
   });
 
+  // Seen on the real server (test/live/browser-contract.live.test.ts): rtc-node can report
+  // Reconnected on a connection that then carries no data for some 30 s.
+  it('a resume that carries no frames is taken for lost: the proxy rejoins and providers register again', async () => {
+    const server = new FakeLiveKitServer();
+    const { proxy } = await startProxy(server);
+    const robotRoom = await providerRoom(server, 'robot');
+    const wave = defineTool({
+      name: 'wave',
+      description: 'wave',
+      input: z.object({}),
+      handler: () => 'waved',
+    });
+    const provider = new ToolProvider({ tools: [wave] });
+    await provider.connect(rtcProviderChannel(robotRoom));
+    cleanups.push(() => provider.close());
+    await settle(server);
+    await proxy.waitForTool('wave');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    server.interrupt(ROOM, AGENT);
+    await settle(server);
+    server.resume(ROOM, AGENT, { carriesData: false });
+    await settle(server);
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(proxy.tools().map((t) => t.name)).toEqual(['wave']); // not before the check
+    await vi.advanceTimersByTimeAsync(100); // no frame within 5 s of the resume: rejoin
+    await settle(server);
+    await vi.advanceTimersByTimeAsync(100); // the first rejoin attempt
+    await settle(server);
+    await vi.advanceTimersByTimeAsync(0);
+    await settle(server);
+    expect(proxy.tools().map((t) => t.name)).toEqual(['wave']);
+    vi.useRealTimers();
+    await expect(proxy.call('wave')).resolves.toBe('waved');
+  });
+
+  it('a resume that carries frames stays: no rejoin', async () => {
+    const server = new FakeLiveKitServer();
+    const { proxy } = await startProxy(server);
+    const robotRoom = await providerRoom(server, 'robot');
+    const wave = defineTool({
+      name: 'wave',
+      description: 'wave',
+      input: z.object({}),
+      handler: () => 'waved',
+    });
+    const provider = new ToolProvider({ tools: [wave] });
+    await provider.connect(rtcProviderChannel(robotRoom));
+    cleanups.push(() => provider.close());
+    await settle(server);
+    await proxy.waitForTool('wave');
+    const joins = server.participants(ROOM).find((p) => p.identity === AGENT)?.sid;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    server.interrupt(ROOM, AGENT);
+    await settle(server);
+    server.resume(ROOM, AGENT);
+    await settle(server);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle(server);
+    expect(server.participants(ROOM).find((p) => p.identity === AGENT)?.sid).toBe(joins);
+    vi.useRealTimers();
+    await expect(proxy.call('wave')).resolves.toBe('waved');
+  });
+
   it('close() cancels calls (notices sent), leaves the room and disposes rtc-node', async () => {
     const server = new FakeLiveKitServer();
     const { proxy, disposed } = await startProxy(server);

@@ -859,6 +859,31 @@ describe('ToolProvider: proxies leaving and closing', () => {
     expect(provider.runningCalls).toBe(0);
   });
 
+  it("agent:hello from a proxy stops that proxy's running calls (it started over), not another's", async () => {
+    const { tool, runs } = controlledTool();
+    const { room, peer, provider } = await setup([tool]);
+    const other = await WirePeer.join(room, 'proxy-2', { isAgent: true });
+    await flush();
+    await peer.call(PROVIDER, 'c1', 'slow');
+    await other.call(PROVIDER, 'c2', 'slow');
+    await flush();
+    expect(provider.runningCalls).toBe(2);
+    peer.clear();
+    await peer.hello(PROVIDER);
+    await flush();
+    expect(runs[0]?.ctx.signal.aborted).toBe(true);
+    expect(runs[0]?.ctx.signal.reason).toMatchObject({
+      code: 'CANCELLED',
+      message: expect.stringContaining('started over'),
+    });
+    expect(runs[1]?.ctx.signal.aborted).toBe(false);
+    expect(provider.runningCalls).toBe(1);
+    runs[0]?.done.resolve('too late');
+    await flush();
+    // Nothing for the stopped call: the tools again, as after every hello.
+    expect(peer.frames().map((frame) => frame.type)).not.toContain('client:tool-result');
+  });
+
   it('close() aborts every running handler, withdraws its tools and sends nothing afterwards', async () => {
     const { tool, runs } = controlledTool();
     const { room, peer, provider } = await setup([tool]);

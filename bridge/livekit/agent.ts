@@ -39,6 +39,12 @@ export interface LiveKitAgentOptions extends Pick<
   connectTimeoutMs?: number;
   /** Backoff between attempts to rejoin after the connection is lost. Default 500 ms doubling to 15,000 ms. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * After rtc-node reports a resumed connection, how long to wait for a frame from any peer before
+   * taking the room for lost and rejoining (a resume can carry no data: see `#resumed`). Default
+   * 5,000 ms.
+   */
+  resumeCheckMs?: number;
   /** Call rtc-node's process-wide dispose() on close (needed for the process to exit). Default true. */
   disposeOnClose?: boolean;
   logger?: Logger;
@@ -57,6 +63,8 @@ export class LiveKitAgentChannel implements ToolChannel {
   #room: RtcRoom | undefined;
   #inner: LiveKitChannel | undefined;
   #retry: unknown;
+  /** After a resume: fires unless a frame comes from a peer first (see `#resumed`). */
+  #resumeCheck: unknown;
   #closing = false;
   /** A participant's crash reaches the room only when ICE gives up (about 20 s). */
   readonly livenessProbes = true;
@@ -137,7 +145,10 @@ export class LiveKitAgentChannel implements ToolChannel {
   #innerHandlers(): ChannelHandlers {
     const outer = this.#handlers as ChannelHandlers;
     return {
-      onFrame: (from, text) => outer.onFrame(from, text),
+      onFrame: (from, text) => {
+        this.#frameArrived();
+        outer.onFrame(from, text);
+      },
       onPeerJoined: (peer) => {
         this.#present.set(peer.identity, peer);
         outer.onPeerJoined(peer);
@@ -146,9 +157,38 @@ export class LiveKitAgentChannel implements ToolChannel {
         this.#present.delete(peer.identity);
         outer.onPeerLeft(peer);
       },
-      onConnected: (info) => outer.onConnected(info),
+      onConnected: (info) => {
+        outer.onConnected(info);
+        if (info?.resumed === true) this.#resumed();
+      },
       onClosed: (error) => this.#lost(error),
     };
+  }
+
+  /**
+   * rtc-node sometimes reports Reconnected on a connection that carries no data either way (seen
+   * on livekit-server 1.13.5 in about one resume in four, for some 30 s): the hello just sent, and
+   * everything after it, is lost. So a resume counts only once a peer is heard from; a room with
+   * peers that stays silent that long is taken for lost and joined again, which greets them anew.
+   */
+  #resumed(): void {
+    this.#timers.clearTimeout(this.#resumeCheck);
+    if (this.#present.size === 0) return;
+    const ms = this.#options.resumeCheckMs ?? 5_000;
+    this.#resumeCheck = this.#timers.setTimeout(() => {
+      this.#resumeCheck = undefined;
+      const room = this.#room;
+      this.#logger.warn({ silentMs: ms }, 'resumed LiveKit room carries no frames; rejoining');
+      void this.#inner?.close();
+      void room?.disconnect().catch(() => {});
+      this.#lost(new Error(`no frame from any peer within ${ms} ms of a resume`));
+    }, ms);
+  }
+
+  #frameArrived(): void {
+    if (this.#resumeCheck === undefined) return;
+    this.#timers.clearTimeout(this.#resumeCheck);
+    this.#resumeCheck = undefined;
   }
 
   /** The room is gone for good (beyond LiveKit's own resume): providers are gone too; rejoin. */
@@ -182,6 +222,8 @@ export class LiveKitAgentChannel implements ToolChannel {
   async #shutdown(): Promise<void> {
     this.#timers.clearTimeout(this.#retry);
     this.#retry = undefined;
+    this.#timers.clearTimeout(this.#resumeCheck);
+    this.#resumeCheck = undefined;
     await this.#inner?.close();
     this.#inner = undefined;
     const room = this.#room;

@@ -60,13 +60,16 @@ async function main(): Promise<void> {
   provider.events.on('registration-failed', ({ name, reason }) =>
     log(`${name} refused: ${reason}`, 'error'),
   );
+  // A call the agent ended also finishes (its handler rejects): listed once, as ended by the agent.
+  const ended = new Set<string>();
   provider.events.on('call:started', ({ name, callId }) => log(`${name} called (${callId})`));
-  provider.events.on('call:finished', ({ name, ok }) =>
-    log(`${name} ${ok ? 'answered' : 'failed'}`, ok ? 'ok' : 'error'),
-  );
-  provider.events.on('call:aborted', ({ name, reason }) =>
-    log(`${name} ended by the agent: ${reason.message}`, 'cancelled'),
-  );
+  provider.events.on('call:finished', ({ name, callId, ok }) => {
+    if (!ended.delete(callId)) log(`${name} ${ok ? 'answered' : 'failed'}`, ok ? 'ok' : 'error');
+  });
+  provider.events.on('call:aborted', ({ name, callId, reason }) => {
+    ended.add(callId);
+    log(`${name} ended by the agent: ${reason.message}`, 'cancelled');
+  });
   await provider.connect(browserProviderChannel(room));
 }
 

@@ -211,6 +211,9 @@ export class ToolProvider {
         return;
       case 'agent:hello':
         this.#proxies.add(proxy);
+        // A proxy greets after it started over (joined, rejoined, resumed): it waits for none of
+        // the calls it sent before, so any still running here would run for no one.
+        this.#abortAll('the proxy started over (agent:hello) and no longer waits for it', proxy);
         this.#registrations.hello(proxy);
         return;
       case 'agent:tool-call':

@@ -230,8 +230,10 @@ export function bridgeContract(
     await world.settle();
     await world.resumeProxy();
     await interrupted;
-    await waitFor(() => registrations >= 4, 2_000, 'providers registered again');
-    await waitFor(() => stage.aborts.length === 1, 2_000, 'the provider was told to stop');
+    // Long enough for a LiveKit seat to find a resume that carries no frames and rejoin (5 s),
+    // and for the server to announce it (a 3 s tick); the doubles take no time.
+    await waitFor(() => registrations >= 4, 15_000, 'providers registered again');
+    await waitFor(() => stage.aborts.length === 1, 15_000, 'the provider was told to stop');
     await expect(stage.proxy.call('echo', { text: 'again' })).resolves.toBe('again');
   });
 }

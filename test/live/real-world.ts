@@ -12,77 +12,14 @@ import { rtcProviderChannel } from '../../bridge/livekit/node-provider.js';
 import { rtcRoomPort } from '../../bridge/livekit/rtc-port.js';
 import type { ToolChannel } from '../../src/index.js';
 import type { BridgeWorld } from '../contract/world.js';
+import { FrameLedger } from './frame-ledger.js';
 
 const AGENT = 'toolproxy-agent';
-// The contract fakes timers in one test; frames still cross a real network meanwhile.
-const { setTimeout: realSetTimeout, clearTimeout: realClearTimeout } = globalThis;
-/** A frame to someone who has left is never delivered: settle() stops waiting after this. */
-const SETTLE_BOUND_MS = 3_000;
 
 export interface LiveKitCredentials {
   url: string;
   apiKey: string;
   apiSecret: string;
-}
-
-/** Frames handed to the transport for each identity, and frames each identity was given. */
-class FrameLedger {
-  readonly #sent = new Map<string, number>();
-  readonly #received = new Map<string, number>();
-  readonly #waiters = new Set<() => void>();
-
-  tap(channel: ToolChannel): ToolChannel {
-    const count = (map: Map<string, number>, identity: string, by: number) =>
-      map.set(identity, (map.get(identity) ?? 0) + by);
-    return {
-      get identity() {
-        return channel.identity;
-      },
-      start: (handlers) =>
-        channel.start({
-          ...handlers,
-          onFrame: (from, text) => {
-            count(this.#received, channel.identity, 1);
-            handlers.onFrame(from, text);
-            for (const waiter of this.#waiters) waiter();
-          },
-        }),
-      peers: () => channel.peers(),
-      send: async (to, text) => {
-        count(this.#sent, to, 1);
-        try {
-          await channel.send(to, text);
-        } catch (error) {
-          count(this.#sent, to, -1);
-          throw error;
-        }
-      },
-      close: () => channel.close(),
-    };
-  }
-
-  #delivered(): boolean {
-    for (const [identity, sent] of this.#sent) {
-      if ((this.#received.get(identity) ?? 0) < sent) return false;
-    }
-    return true;
-  }
-
-  settled(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        realClearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (this.#delivered()) done();
-      };
-      const timer = realSetTimeout(done, SETTLE_BOUND_MS);
-      this.#waiters.add(check);
-      check();
-    });
-  }
 }
 
 let worlds = 0;

@@ -74,6 +74,8 @@ interface Member {
   unannounced: Set<Member>;
   /** Its process died: nothing from or to it; the others hear of it when ICE gives up. */
   crashed: boolean;
+  /** Resumed without data (see `resume`): signalling works, packets are lost both ways. */
+  silent: boolean;
 }
 
 /**
@@ -162,11 +164,15 @@ export class FakeLiveKitServer {
     this.#post(member, { type: 'reconnecting' }, 'control');
   }
 
-  /** Ends `interrupt`: Reconnected, then the membership changes it missed. */
-  resume(room: string, identity: string): void {
+  /**
+   * Ends `interrupt`: Reconnected, then the membership changes it missed. With `carriesData:
+   * false`, as rtc-node sometimes resumes on the real server, packets stay lost both ways.
+   */
+  resume(room: string, identity: string, { carriesData = true } = {}): void {
     const member = this.#member(room, identity);
     if (!member.interrupted) return;
     member.interrupted = false;
+    member.silent = !carriesData;
     this.#post(member, { type: 'reconnected' }, 'control');
     for (const event of member.held.splice(0)) this.#post(member, event, 'control');
   }
@@ -258,6 +264,7 @@ export class FakeLiveKitServer {
       held: [],
       unannounced: new Set(this.dataBeforeJoin ? members.values() : []),
       crashed: false,
+      silent: false,
     };
     if (this.dataBeforeJoin) this.#deferHops(SILENT_JOIN_HOPS, () => this.#announce(self));
     else for (const m of members.values()) this.#announceTo(self, m);
@@ -267,7 +274,10 @@ export class FakeLiveKitServer {
 
   #link(room: string, members: Map<string, Member>, self: Member): FakeServerLink {
     const routable = () =>
-      members.get(self.info.identity) === self && !self.interrupted && !self.crashed;
+      members.get(self.info.identity) === self &&
+      !self.interrupted &&
+      !self.crashed &&
+      !self.silent;
     return {
       publishData: (payload, { reliable, destinationIdentities, topic }) => {
         this.#largest = Math.max(this.#largest, payload.byteLength);
@@ -338,7 +348,7 @@ export class FakeLiveKitServer {
   /** Queues `event` for `member`; data is lost while it is interrupted, membership is held. */
   #post(member: Member, event: FakeServerEvent, kind: Delivery): void {
     if (member.crashed) return;
-    if (kind === 'data' && member.interrupted) return;
+    if (kind === 'data' && (member.interrupted || member.silent)) return;
     this.defer(() => {
       if (!member.active) return;
       if (member.interrupted && kind !== 'control') {
