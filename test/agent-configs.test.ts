@@ -6,6 +6,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,16 +29,6 @@ const CANCELLING = new Set(['agent_loop_stopped', 'session:end', 'session:reset'
 /** `serve`'s own defaults, which the configurations point at. */
 const defaults = serveConfig({}, {});
 const MCP_URL = `http://${defaults.host}:${defaults.port}/mcp`;
-const HOOK_COMMAND = /^npx toolproxy hook (\S+)$/;
-
-/** The event a configured command forwards, checked against the ingress. */
-function commandEvent(command: string): string {
-  const event = HOOK_COMMAND.exec(command)?.[1];
-  expect(event, `"${command}" is not "npx toolproxy hook <event>"`).toBeDefined();
-  expect(isKnownHookEvent(event ?? '')).toBe(true);
-  return event ?? '';
-}
-
 /** The lifecycle events an agent's hook becomes (the mapping must accept it). */
 function lifecycle(event: string, payload: object) {
   const mapped = mapAgentHook(event, payload);
@@ -49,19 +41,24 @@ const cancels = (event: string, payload: object) =>
 
 // --- Claude Code -------------------------------------------------------------------------------
 
-/** A command hook as Claude Code reads it (`timeout` in seconds; `async` runs it in the background). */
-const ClaudeCommandHook = z.strictObject({
-  type: z.literal('command'),
-  command: z.string(),
+/**
+ * An http hook as Claude Code (2.1.63+) reads it: it POSTs the hook JSON to `url` itself, so no
+ * process starts and no toolproxy package is needed where it runs. `timeout` in seconds; http
+ * hooks cannot be `async`.
+ */
+const ClaudeHttpHook = z.strictObject({
+  type: z.literal('http'),
+  url: z.url(),
   timeout: z.number().positive(),
-  async: z.boolean().optional(),
 });
 const ClaudeSettings = z.strictObject({
   hooks: z.record(
     z.string(),
-    z.array(z.strictObject({ matcher: z.string().optional(), hooks: z.array(ClaudeCommandHook) })),
+    z.array(z.strictObject({ matcher: z.string().optional(), hooks: z.array(ClaudeHttpHook) })),
   ),
 });
+/** What the README tells a user to change for another port. */
+const CLAUDE_ADDRESS = `${defaults.host}:${defaults.port}`;
 const ClaudeMcp = z.strictObject({
   mcpServers: z.record(z.string(), z.strictObject({ type: z.literal('http'), url: z.string() })),
 });
@@ -76,12 +73,6 @@ const claudeCommon = {
   permission_mode: 'default',
 };
 const CLAUDE_PAYLOADS: Record<string, Record<string, unknown>> = {
-  SessionStart: {
-    ...claudeCommon,
-    hook_event_name: 'SessionStart',
-    source: 'startup',
-    model: 'claude-sonnet-4-5',
-  },
   SessionEnd: { ...claudeCommon, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' },
   Stop: {
     ...claudeCommon,
@@ -105,34 +96,33 @@ const CLAUDE_PAYLOADS: Record<string, Record<string, unknown>> = {
 };
 
 describe('Claude Code (examples/claude-code)', () => {
-  it('settings.json: command hooks for PreToolUse, SessionEnd, SessionStart, Stop, Notification, each forwarding its own event', () => {
+  it("settings.json: http hooks for PreToolUse, SessionEnd, Stop and Notification, each posting its own event to serve's default address", () => {
+    // No SessionStart: Claude Code runs no http hooks for it (nor Setup), and it cancels nothing.
     expect(Object.keys(claudeSettings.hooks).sort()).toEqual(
-      ['Notification', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop'].sort(),
+      ['Notification', 'PreToolUse', 'SessionEnd', 'Stop'].sort(),
     );
     for (const [event, groups] of Object.entries(claudeSettings.hooks)) {
       expect(hookSource(event)).toBe('Claude Code');
+      expect(isKnownHookEvent(event)).toBe(true);
       expect(groups).toHaveLength(1);
       for (const group of groups) {
         // PreToolUse only for toolproxy's own tools; session events take no matcher, and the
         // others would match every notification or stop.
         expect(group.matcher).toBe(event === 'PreToolUse' ? 'mcp__toolproxy__.*' : undefined);
         expect(group.hooks).toHaveLength(1);
-        for (const hook of group.hooks) {
-          expect(commandEvent(hook.command)).toBe(event);
-          // The hook command gives up after 1 s; the timeout only has to let it start and finish.
-          expect(hook.timeout).toBeGreaterThanOrEqual(2);
-          expect(hook.timeout).toBeLessThanOrEqual(10);
-        }
+        expect(group.hooks[0]?.url).toBe(`http://${CLAUDE_ADDRESS}/hooks/${event}`);
       }
     }
   });
 
-  it('only SessionEnd, the one that cancels, runs in the foreground (it must deliver before Claude Code exits); PreToolUse binds without delaying the call', () => {
-    for (const [event, groups] of Object.entries(claudeSettings.hooks)) {
-      const background = groups.flatMap((group) => group.hooks).map((hook) => hook.async === true);
-      expect(background).toEqual([event !== 'SessionEnd']);
+  it('timeouts: PreToolUse delays a call only while serve hangs; SessionEnd raises the 1.5 s budget Claude Code gives all SessionEnd hooks, within its 60 s cap', () => {
+    const timeout = (event: string) => claudeSettings.hooks[event]?.[0]?.hooks[0]?.timeout ?? 0;
+    expect(timeout('PreToolUse')).toBeLessThanOrEqual(2);
+    expect(timeout('SessionEnd')).toBeGreaterThanOrEqual(2);
+    expect(timeout('SessionEnd')).toBeLessThanOrEqual(60);
+    for (const event of ['Stop', 'Notification']) expect(timeout(event)).toBeLessThanOrEqual(5);
+    for (const event of Object.keys(claudeSettings.hooks))
       expect(cancels(event, CLAUDE_PAYLOADS[event] ?? {})).toBe(event === 'SessionEnd');
-    }
   });
 
   it("each configured event's real payload becomes the right lifecycle event", () => {
@@ -145,12 +135,6 @@ describe('Claude Code (examples/claude-code)', () => {
           session_id: 'cc-session-1',
           reason: 'prompt_input_exit',
         },
-      },
-    ]);
-    expect(lifecycle('SessionStart', CLAUDE_PAYLOADS.SessionStart!)).toEqual([
-      {
-        name: 'session:start',
-        payload: { session_key: 'cc-session-1', session_id: 'cc-session-1', reason: 'startup' },
       },
     ]);
     expect(lifecycle('Stop', CLAUDE_PAYLOADS.Stop!)).toEqual([
@@ -211,6 +195,7 @@ const DockerAgentFile = z.strictObject({
             DockerCommandHook,
             z.strictObject({
               matcher: z.string().optional(),
+              preempt_yolo: z.boolean().optional(),
               hooks: z.array(DockerCommandHook),
             }),
           ]),
@@ -221,6 +206,29 @@ const DockerAgentFile = z.strictObject({
 });
 
 const dockerAgent = DockerAgentFile.parse(parseYaml(read('docker-agent', 'agent.yaml')));
+
+/**
+ * docker-agent's hook command: curl POSTs the hook JSON to serve (its default address unless
+ * TOOLPROXY_URL is set), needing no toolproxy package where the agent runs; bounded by `-m 2`,
+ * silent, and always exit 0.
+ */
+const DOCKER_HOOK_COMMAND = new RegExp(
+  `^curl -s -m 2 -o /dev/null --data-binary @- "\\$\\{TOOLPROXY_URL:-${escapeRegExp(
+    `http://${defaults.host}:${defaults.port}`,
+  )}\\}/hooks/(\\S+)" \\|\\| true$`,
+);
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The event a configured docker-agent command forwards, checked against the ingress. */
+function dockerCommandEvent(command: string): string {
+  const event = DOCKER_HOOK_COMMAND.exec(command)?.[1];
+  expect(event, `"${command}" is not the curl form of examples/docker-agent`).toBeDefined();
+  expect(isKnownHookEvent(event ?? '')).toBe(true);
+  return event ?? '';
+}
 
 /** docker-agent's stdin for each configured event (`pkg/hooks/types.go`: common + the event's). */
 const dockerCommon = { session_id: 'da-session-1', cwd: '/home/me/app', agent_name: 'root' };
@@ -268,12 +276,15 @@ describe('docker-agent (examples/docker-agent)', () => {
     for (const [event, list] of Object.entries(hooks)) {
       expect(hookSource(event)).toMatch(/^docker-agent/);
       expect(list).toHaveLength(1);
-      // pre_tool_use is a tool event: one matcher group, for every tool (no matcher).
+      // pre_tool_use is a tool event: one matcher group, for every tool (no matcher), run before
+      // the approval step (preempt_yolo), else auto-approved calls would never be placed.
       const commands = list.flatMap((entry) => ('hooks' in entry ? entry.hooks : [entry]));
-      if (event === 'pre_tool_use') expect(list[0]).toEqual({ hooks: commands });
+      if (event === 'pre_tool_use')
+        expect(list[0]).toEqual({ preempt_yolo: true, hooks: commands });
       for (const hook of commands) {
-        expect(commandEvent(hook.command)).toBe(event);
-        expect(hook.timeout).toBeGreaterThanOrEqual(2);
+        expect(dockerCommandEvent(hook.command)).toBe(event);
+        // Above curl's -m 2: a pre_tool_use hook that times out blocks the tool call.
+        expect(hook.timeout).toBeGreaterThan(2);
         expect(hook.timeout).toBeLessThanOrEqual(10);
       }
     }
@@ -320,6 +331,34 @@ describe('docker-agent (examples/docker-agent)', () => {
         { session: 'da-session-1', correlation: 'input:{"x":40,"y":12}', tool: 'move_arm' },
       ],
     });
+  });
+
+  it('each configured command exits 0 within its bound, printing nothing, when serve is not there', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const hooks = Object.entries(dockerAgent.agents.root?.hooks ?? {});
+    const results = await Promise.all(
+      hooks.flatMap(([event, list]) =>
+        list
+          .flatMap((entry) => ('hooks' in entry ? entry.hooks : [entry]))
+          .map(async (hook) => {
+            const started = performance.now();
+            const result = await runHookCommand(
+              hook.command,
+              JSON.stringify(DOCKER_PAYLOADS[event]),
+              { TOOLPROXY_URL: `http://127.0.0.1:${port}` },
+            );
+            return { ...result, ms: performance.now() - started };
+          }),
+      ),
+    );
+    expect(results).toHaveLength(hooks.length);
+    for (const result of results) {
+      expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      expect(result.ms).toBeLessThan(2_500);
+    }
   });
 });
 
@@ -375,7 +414,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Runs `command` through the shell with `stdin`, as Claude Code and docker-agent do. */
+/** Runs `command` through the shell with `stdin`, as docker-agent does. */
 function runHookCommand(
   command: string,
   stdin: string,
@@ -422,14 +461,17 @@ describe('the configured commands against a running serve', () => {
     );
     await serve.proxy.waitForTool('slow_job');
 
-    const claudeCommand = claudeSettings.hooks.SessionEnd?.[0]?.hooks[0]?.command ?? '';
+    // Claude Code posts its http hook itself; the URL's port changed as the README says.
+    const claudeUrl = (claudeSettings.hooks.SessionEnd?.[0]?.hooks[0]?.url ?? '').replace(
+      CLAUDE_ADDRESS,
+      new URL(serve.url).host,
+    );
     const dockerHooks = dockerAgent.agents.root?.hooks ?? {};
     const dockerCommand = (event: string): string | undefined => {
       const entry = dockerHooks[event]?.[0];
       return entry === undefined || 'hooks' in entry ? undefined : entry.command;
     };
     const runs = [
-      { key: 'cc-end', command: claudeCommand, payload: CLAUDE_PAYLOADS.SessionEnd },
       {
         key: 'da-turn',
         command: dockerCommand('turn_end'),
@@ -452,9 +494,18 @@ describe('the configured commands against a running serve', () => {
       return () => call.cancel();
     };
     const cancelBystander = callIn('someone-else');
+    callIn('cc-end');
     for (const run of runs) callIn(run.key);
     expect(serve.proxy.pendingCalls).toBe(4);
 
+    const claudeAnswer = await fetch(claudeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...CLAUDE_PAYLOADS.SessionEnd, session_id: 'cc-end' }),
+    });
+    // A JSON object: Claude Code reads it as the hook's output, ignoring the keys it does not know.
+    expect(claudeAnswer.status).toBe(200);
+    expect(await claudeAnswer.json()).toMatchObject({ accepted: true, cancelled: 1 });
     const results = await Promise.all(
       runs.map((run) =>
         runHookCommand(run.command ?? '', JSON.stringify({ ...run.payload, session_id: run.key }), {

@@ -5,13 +5,11 @@ session, toolproxy must cancel that session's pending tool calls at once, so the
 working. Each hook's kwargs are POSTed as JSON to ``<TOOLPROXY_URL>/hooks/<hook name>``.
 
 hermes runs ``agent_loop_stopped`` and ``on_session_finalize`` synchronously on its event loop,
-with no timeout, so a callback here never does I/O: it encodes the kwargs, puts them on a small
-bounded queue and returns (tens of microseconds). One daemon thread delivers them, each POST bounded
-by a short timeout. When the proxy is down or slow the queue does not grow: events beyond its
-capacity, and events that waited too long to still be meaningful, are dropped with a debug log.
-Nothing here ever raises into hermes.
-
-Standard library only. Environment:
+with no timeout, so a callback here never does I/O: it encodes the kwargs, files them and returns.
+A few daemon threads deliver them. A stop is idempotent, so a stop for a session that still has one
+waiting replaces it rather than queueing a copy. One the proxy could not take (down, restarting,
+too slow) is retried with backoff for ``RETRY_FOR_S``, then given up with a warning. Nothing here
+ever raises into hermes. Standard library only. Environment (read at each delivery):
 
 - ``TOOLPROXY_URL``: the proxy, default ``http://127.0.0.1:7300``.
 - ``TOOLPROXY_HOOK_SECRET``: sent as ``Authorization: Bearer <secret>`` when set (the proxy asks
@@ -21,15 +19,14 @@ Standard library only. Environment:
 from __future__ import annotations
 
 import collections
+import http.client
 import json
 import logging
 import os
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from typing import Any, Callable, Deque, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 try:
     from hermes_cli.plugins import VALID_HOOKS
@@ -41,17 +38,28 @@ logger = logging.getLogger(__name__)
 DEFAULT_URL = "http://127.0.0.1:7300"
 #: Seconds allowed to connect, and to read the answer, for one POST.
 TIMEOUT_S = 1.0
-#: Events waiting for delivery at most; more are dropped, not queued.
-QUEUE_CAPACITY = 16
-#: Seconds an event may wait in the queue. A stop delivered much later than this could cancel the
-#: calls of the session's next turn, so it is dropped instead.
-MAX_AGE_S = 5.0
+#: Seconds after it was raised that an event is still tried. Later, it is given up: a stop
+#: delivered much later could cancel the calls of the session's next turn.
+RETRY_FOR_S = 10.0
+#: Seconds before the first retry, doubled after each failure up to RETRY_MAX_S.
+RETRY_FIRST_S = 0.05
+RETRY_MAX_S = 1.0
+#: Sessions with an event waiting, at most; an event for one more is dropped (memory stays
+#: bounded whatever hermes does). Events for a session already waiting replace it.
+CAPACITY = 1024
+#: Threads delivering at once, so one slow answer does not hold up every other session's stop.
+WORKERS = 4
+#: Answers worth another try: the proxy is starting, overloaded or behind a gateway that is.
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
-#: The hooks forwarded. ``agent_loop_stopped`` is newer than the other two; see ``hooks_to_register``.
-HOOKS = ("agent_loop_stopped", "on_session_finalize", "on_session_reset")
-
-# (hook name, JSON body, monotonic time it was queued)
-_Event = Tuple[str, bytes, float]
+#: The hooks forwarded (``agent_loop_stopped`` is the newest: see ``hooks_to_register``), each with
+#: the kwargs naming the session it is about. Events for one (hook, session) coalesce.
+_SESSION_KWARGS = {
+    "agent_loop_stopped": ("session_key",),
+    "on_session_finalize": ("session_id",),
+    "on_session_reset": ("old_session_id", "session_id"),
+}
+HOOKS = tuple(_SESSION_KWARGS)
 
 
 def hooks_to_register() -> Tuple[str, ...]:
@@ -68,20 +76,30 @@ def register(ctx: Any) -> None:
             ctx.register_hook(hook, _forwarder(hook))
         except Exception:
             logger.debug("toolproxy: could not register %s", hook, exc_info=True)
+    # Started now, so the first hook does not pay for starting threads on hermes' event loop.
+    _sender.start()
 
 
 def _forwarder(hook: str) -> Callable[..., None]:
     def forward(**kwargs: Any) -> None:
         try:
-            body = encode_kwargs(kwargs)
-            if not _sender.submit((hook, body, time.monotonic())):
-                logger.debug("toolproxy: %s dropped: %d events already waiting", hook, QUEUE_CAPACITY)
+            if not _sender.submit(hook, session_of(hook, kwargs), encode_kwargs(kwargs)):
+                logger.debug("toolproxy: %s dropped: %d sessions already waiting", hook, CAPACITY)
         except Exception:
             logger.debug("toolproxy: %s not forwarded", hook, exc_info=True)
 
     forward.__name__ = f"toolproxy_{hook}"
     forward.__qualname__ = forward.__name__
     return forward
+
+
+def session_of(hook: str, kwargs: Dict[str, Any]) -> str:
+    """The session an event is about, as the proxy reads it; "" when it names none."""
+    for name in _SESSION_KWARGS.get(hook, ()):
+        value = kwargs.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def encode_kwargs(kwargs: Dict[str, Any]) -> bytes:
@@ -108,91 +126,199 @@ def hook_url(base: str, hook: str) -> Optional[str]:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-# Environment proxies (HTTP_PROXY...) are ignored: the proxy is usually on loopback, and a hook
-# must not take a detour through a corporate proxy, nor follow it anywhere else.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# What one delivery attempt came to.
+DELIVERED, RETRY, FAILED = "delivered", "retry", "failed"
+
+# Each delivering thread keeps its connection to the proxy open between events (a new one costs
+# about a millisecond more per stop). Environment proxies (HTTP_PROXY...) are never used: the
+# proxy is usually on loopback, and a stop must not take a detour through a corporate proxy.
+_connections = threading.local()
 
 
-def _deliver(event: _Event) -> None:
-    hook, body, queued_at = event
-    waited = time.monotonic() - queued_at
-    if waited > MAX_AGE_S:
-        logger.debug("toolproxy: %s dropped: stale after %.1f s in the queue", hook, waited)
-        return
+def _post(url: str, body: bytes, headers: Dict[str, str]) -> Tuple[int, bytes]:
+    """POSTs on this thread's kept-alive connection; the status and the start of the answer."""
+    parts = urllib.parse.urlsplit(url)
+    target = (parts.scheme, parts.netloc)
+    connection = getattr(_connections, "connection", None)
+    if connection is not None and _connections.target != target:
+        connection.close()
+        connection = None
+    reused = connection is not None and connection.sock is not None
+    if connection is None:
+        https = parts.scheme == "https"
+        kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        connection = kind(parts.hostname or "", parts.port, timeout=TIMEOUT_S)
+        _connections.connection, _connections.target = connection, target
+    try:
+        connection.request("POST", parts.path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read(64 * 1024)
+        if response.will_close or not response.isclosed():
+            connection.close()  # the proxy is closing it, or the answer was too long to finish
+            _connections.connection = None
+        return response.status, text
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        _connections.connection = None
+        # A kept-alive connection the proxy had closed meanwhile: once more, on a new one.
+        if reused and isinstance(error, (ConnectionError, http.client.RemoteDisconnected)):
+            return _post(url, body, headers)
+        raise
+
+
+def deliver(hook: str, body: bytes) -> str:
+    """POSTs one event; DELIVERED, RETRY (worth another try) or FAILED (never will be)."""
     base = os.environ.get("TOOLPROXY_URL") or DEFAULT_URL
     url = hook_url(base, hook)
     if url is None:
-        logger.debug("toolproxy: %s not delivered: TOOLPROXY_URL %r is not an http(s) URL", hook, base)
-        return
+        logger.warning(
+            "toolproxy: %s not delivered: TOOLPROXY_URL %r is not an http(s) URL", hook, base
+        )
+        return FAILED
     headers = {"Content-Type": "application/json"}
     secret = os.environ.get("TOOLPROXY_HOOK_SECRET")
     if secret:
         headers["Authorization"] = f"Bearer {secret}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=TIMEOUT_S) as response:
-            response.read(64 * 1024)
-            logger.debug("toolproxy: %s delivered (%d)", hook, response.status)
-    except urllib.error.HTTPError as error:
-        logger.debug("toolproxy: %s refused by the proxy (%d): %s", hook, error.code, _error_text(error))
-    except Exception as error:
+        status, text = _post(url, body, headers)
+    except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out, cut short
         logger.debug("toolproxy: %s not delivered to %s: %r", hook, url, error)
+        return RETRY
+    if status < 300:
+        logger.debug("toolproxy: %s delivered (%d)", hook, status)
+        return DELIVERED
+    retry = status in RETRY_STATUS
+    (logger.debug if retry else logger.warning)(
+        "toolproxy: %s refused by the proxy (%d): %s",
+        hook, status, text[:2_000].decode("utf-8", "replace"),
+    )
+    return RETRY if retry else FAILED
 
 
-def _error_text(error: urllib.error.HTTPError) -> str:
-    try:
-        return error.read(2_000).decode("utf-8", "replace")
-    except Exception:
-        return ""
+class _Event:
+    __slots__ = ("hook", "session", "body", "raised_at", "due", "delay")
+
+    def __init__(self, hook: str, session: str, body: bytes, now: float) -> None:
+        self.hook, self.session, self.body = hook, session, body
+        self.raised_at = self.due = now
+        self.delay = RETRY_FIRST_S
+
+
+_Key = Tuple[str, str]
 
 
 class _Sender:
-    """A bounded queue and one daemon worker thread, started on first use (and again after a fork,
-    which leaves the child without it)."""
+    """Waiting events, one per (hook, session), and the daemon threads that deliver them. Started
+    by ``register`` (and again after a fork, which leaves the child without its threads)."""
 
-    def __init__(self, deliver: Callable[[_Event], None], capacity: int) -> None:
-        self._deliver = deliver
-        self._capacity = capacity
-        self._events: Deque[_Event] = collections.deque()
-        self._busy = False
+    def __init__(self, deliver_one: Callable[[str, bytes], str]) -> None:
+        self._deliver = deliver_one
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            # The child gets neither the threads nor a lock they may have held; the parent keeps
+            # delivering what was waiting.
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self._changed = threading.Condition()
-        self._thread: Optional[threading.Thread] = None
+        self._waiting: "collections.OrderedDict[_Key, _Event]" = collections.OrderedDict()
+        self._in_flight: Set[_Key] = set()
+        self._threads: List[threading.Thread] = []
 
-    def submit(self, event: _Event) -> bool:
-        """Queues ``event``; False (and nothing queued) when the queue is full. Never blocks on I/O."""
+    def start(self) -> None:
+        with self._changed:  # an RLock: submit calls this with it held
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
+            while len(self._threads) < WORKERS:
+                thread = threading.Thread(target=self._run, name="toolproxy-hooks", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def submit(self, hook: str, session: str, body: bytes) -> bool:
+        """Files an event, replacing one waiting for the same (hook, session); False (nothing
+        filed) at capacity. Never blocks on I/O."""
+        now = time.monotonic()
+        # An event naming no session coalesces only with an identical one.
+        key = (hook, session or body.decode("utf-8", "replace"))
         with self._changed:
-            if len(self._events) >= self._capacity:
+            if not self._threads:
+                self.start()
+            waiting = self._waiting.get(key)
+            if waiting is not None:  # the newest stop stands for both, from now
+                waiting.body, waiting.raised_at, waiting.due = body, now, now
+                waiting.delay = RETRY_FIRST_S
+            elif len(self._waiting) >= CAPACITY:
                 return False
-            self._events.append(event)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="toolproxy-hooks", daemon=True)
-                self._thread.start()
-            self._changed.notify_all()
+            else:
+                self._waiting[key] = _Event(hook, session, body, now)
+            self._changed.notify()
             return True
 
     def flush(self, timeout: float) -> bool:
-        """Waits until every queued event has been handled; False if ``timeout`` (s) passed first."""
+        """Waits until every event is delivered or given up; False if ``timeout`` (s) passed."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._events and not self._busy, timeout)
+            return self._changed.wait_for(
+                lambda: not self._waiting and not self._in_flight, timeout
+            )
+
+    def _next(self) -> Tuple[_Key, _Event]:
+        """Takes the first event that is due and whose session is not being delivered already
+        (called with the lock held; waits as long as there is none)."""
+        while True:
+            now = time.monotonic()
+            soonest: Optional[float] = None
+            for key, event in self._waiting.items():
+                if key in self._in_flight:
+                    continue
+                if event.due <= now:
+                    del self._waiting[key]
+                    self._in_flight.add(key)
+                    return key, event
+                soonest = event.due if soonest is None else min(soonest, event.due)
+            self._changed.wait(None if soonest is None else soonest - now)
 
     def _run(self) -> None:
         while True:
             with self._changed:
-                self._busy = False
-                self._changed.notify_all()
-                self._changed.wait_for(lambda: bool(self._events))
-                event = self._events.popleft()
-                self._busy = True
+                key, event = self._next()
+            outcome = FAILED
+            age = time.monotonic() - event.raised_at
             try:
-                self._deliver(event)
+                # Kept waiting behind slow deliveries past its bound (the last try, at the bound,
+                # may itself take TIMEOUT_S): too late to be sent now.
+                if age > RETRY_FOR_S + TIMEOUT_S:
+                    logger.warning(
+                        "toolproxy: %s for %r given up: still waiting after %.1f s",
+                        event.hook, event.session, age,
+                    )
+                else:
+                    outcome = self._deliver(event.hook, event.body)
             except Exception:
                 logger.debug("toolproxy: delivery failed", exc_info=True)
+            with self._changed:
+                self._in_flight.discard(key)
+                # A newer event for the session, filed meanwhile, supersedes a retry of this one.
+                if outcome == RETRY and key not in self._waiting:
+                    self._retry_locked(key, event)
+                self._changed.notify_all()
+
+    def _retry_locked(self, key: _Key, event: _Event) -> None:
+        now = time.monotonic()
+        deadline = event.raised_at + RETRY_FOR_S
+        if now >= deadline:
+            logger.warning(
+                "toolproxy: %s for %r given up: the proxy did not take it within %.1f s",
+                event.hook, event.session, RETRY_FOR_S,
+            )
+            return
+        event.due = min(now + event.delay, deadline)
+        event.delay = min(event.delay * 2, RETRY_MAX_S)
+        self._waiting[key] = event
 
 
-_sender = _Sender(_deliver, QUEUE_CAPACITY)
+_sender = _Sender(deliver)
 
 
 def flush(timeout: float = 5.0) -> bool:
-    """Waits for the queued hooks to be delivered or dropped (for tests and scripts; hermes never
-    needs it). True when none is left."""
+    """Waits for the waiting hooks to be delivered or given up (for tests and scripts; hermes
+    never needs it). True when none is left."""
     return _sender.flush(timeout)

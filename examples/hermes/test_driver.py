@@ -1,6 +1,6 @@
 """Drives the plugin as hermes would, without hermes: loads it, calls ``register`` with a stand-in
 ctx, fires the recorded callbacks with the kwargs hermes passes, and prints a JSON report on stdout.
-Not part of the plugin (hermes imports only ``__init__.py``); test/hermes-plugin.test.ts runs it.
+Not part of the plugin (hermes imports only ``__init__.py``); test/hermes-plugin*.test.ts run it.
 
     python3 examples/hermes/test_driver.py '{"fire": [{"hook": "agent_loop_stopped",
         "kwargs": {"session_key": "s1"}}], "flush_timeout": 5}'
@@ -8,7 +8,7 @@ Not part of the plugin (hermes imports only ``__init__.py``); test/hermes-plugin
 Spec keys: ``fire`` (list of ``{hook, kwargs, awkward?, repeat?}``; ``awkward`` adds kwargs JSON
 cannot hold as is), ``flush_timeout`` (seconds to wait for delivery; absent: do not wait),
 ``valid_hooks`` (when present, a stand-in ``hermes_cli.plugins`` with that ``VALID_HOOKS``),
-``settings`` (module constants to override, e.g. ``{"TIMEOUT_S": 0.3}``).
+``settings`` (module constants to override before ``register``, e.g. ``{"RETRY_FOR_S": 1}``).
 Report: ``registered`` (hook names, in order), ``calls`` (``{hook, ms, error}`` per callback:
 how long it took, and what it raised, if anything), ``flushed``, ``logs`` (the plugin's log lines).
 """
