@@ -5,8 +5,8 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { serveConfig, signingKeys } from './config.js';
 
-// Each command loads what it needs when it runs: `hook` must start and finish well inside the
-// 1.5 s Claude Code gives a SessionEnd hook, so it never loads the server, the SDKs or pino.
+// Each command loads what it needs when it runs; `hook` (the stop path of command-hook agents)
+// loads nothing but node: built-ins.
 
 export const USAGE = `toolproxy: tools registered by room clients, called by AI agents, cancelled the moment the agent stops
 
@@ -66,7 +66,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       case 'token':
         return await token(rest, io);
       case 'hook':
-        return await hook(rest, io);
+        // The same module bin/toolproxy.mjs runs directly: node: built-ins only.
+        return await (await import('../hooks/forward-command.mjs')).runHookCommand(rest, io);
       case 'demo':
         return await (await import('./demo.js')).runDemo(io.stdout);
       case undefined:
@@ -181,29 +182,5 @@ async function token(args: readonly string[], io: CliIo): Promise<number> {
   io.stdout.write(
     `${await mintProviderToken({ ...keys, room, identity: values.identity, ttl })}\n`,
   );
-  return 0;
-}
-
-async function hook(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { url: { type: 'string' } },
-    allowPositionals: true,
-  });
-  const [event] = positionals;
-  if (event === undefined) {
-    io.stderr.write('toolproxy hook: name the event, e.g. `toolproxy hook SessionEnd`\n');
-    return 0; // never block the agent
-  }
-  const url = values.url ?? io.env.TOOLPROXY_URL ?? 'http://127.0.0.1:7300';
-  const secret = io.env.TOOLPROXY_HOOK_SECRET ?? signingKeys(io.env)?.apiSecret;
-  const { forwardHook } = await import('../hooks/forward.js');
-  await forwardHook({
-    event,
-    url,
-    input: io.stdin,
-    stderr: io.stderr,
-    ...(secret === undefined ? {} : { secret }),
-  });
   return 0;
 }
