@@ -7,9 +7,17 @@
 // install with every other script off. Prints one line and always exits 0: the tests decide
 // whether a missing peer is skipped or fails (TOOLPROXY_REQUIRE_REAL_PEERS=1).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, lastLines, readManifest, recordPeer } from './peers-manifest.mjs';
+import {
+  cacheDir,
+  ensurePeer,
+  lastLines,
+  npmInstall,
+  runStep,
+  scratchDir,
+  settleScratch,
+} from './peers-manifest.mjs';
 
 const ID = 'claude-code';
 const PACKAGE = '@anthropic-ai/claude-code';
@@ -22,65 +30,17 @@ const INSTALL_TIMEOUT_MS = 15 * 60_000;
 
 const dirName = `${ID}-${VERSION}`;
 
-/** npm's environment minus the setting npm refuses to take from the environment in an install. */
-function npmEnv() {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => key.toLowerCase() !== 'npm_config_allow_scripts'),
-  );
-}
-
-/** Runs `command`; undefined, or why it failed (`what` names it). */
-function run(what, command, args, options) {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: 'pipe', ...options });
-  if (result.error) return `${what} did not run: ${result.error.message}`;
-  if (result.status !== 0)
-    return `${what} exited ${result.status ?? result.signal}: ${lastLines(result.stderr || result.stdout)}`;
-  return undefined;
-}
-
-/** Installs into a scratch folder, then one rename, so an interrupted install never looks complete. */
 function install() {
-  const scratch = join(cacheDir, `.installing-${ID}-${process.pid}`);
-  rmSync(scratch, { recursive: true, force: true });
-  mkdirSync(scratch, { recursive: true });
-  writeFileSync(
-    join(scratch, 'package.json'),
-    `${JSON.stringify({ name: `toolproxy-peer-${ID}`, private: true }, null, 2)}\n`,
-  );
-  const npm = process.env.npm_execpath
-    ? { command: process.execPath, args: [process.env.npm_execpath] }
-    : { command: 'npm', args: [] };
+  const scratch = scratchDir(ID);
   const failure =
-    run(
-      'npm install',
-      npm.command,
-      [
-        ...npm.args,
-        'install',
-        '--prefix',
-        scratch,
-        '--save-exact',
-        '--ignore-scripts',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        `${PACKAGE}@${VERSION}`,
-      ],
-      { env: npmEnv(), timeout: INSTALL_TIMEOUT_MS },
-    ) ??
+    npmInstall(ID, scratch, `${PACKAGE}@${VERSION}`, INSTALL_TIMEOUT_MS) ??
     // The package's own postinstall: links the native binary of this platform over the stub.
-    run('install.cjs', process.execPath, [join(scratch, PACKAGE_DIR, 'install.cjs')], {
+    runStep('install.cjs', process.execPath, [join(scratch, PACKAGE_DIR, 'install.cjs')], {
       cwd: scratch,
       timeout: 60_000,
     }) ??
     checkVersion(join(scratch, BIN));
-  if (failure !== undefined) {
-    rmSync(scratch, { recursive: true, force: true });
-    return failure;
-  }
-  rmSync(join(cacheDir, dirName), { recursive: true, force: true });
-  renameSync(scratch, join(cacheDir, dirName));
-  return undefined;
+  return settleScratch(scratch, dirName, failure);
 }
 
 /** The binary must run here and say it is this version (the stub prints an error and exits 1). */
@@ -99,32 +59,11 @@ function checkVersion(binary) {
   return undefined;
 }
 
-function main() {
-  const label = `${PACKAGE}@${VERSION}`;
-  const entry = readManifest()[ID];
-  if (entry?.version === VERSION && existsSync(join(cacheDir, entry.dir ?? '', BIN))) {
-    console.log(`toolproxy peers: ${ID} already there (${label})`);
-    return;
-  }
-  let failure;
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    console.log(`toolproxy peers: ${ID}: installing ${label} (once per machine; ~400 MB)`);
-    failure = install();
-    recordPeer(
-      ID,
-      failure === undefined
-        ? { package: PACKAGE, version: VERSION, dir: dirName, bin: BIN }
-        : { package: PACKAGE, version: VERSION, unavailable: failure },
-    );
-  } catch (error) {
-    failure ??= error instanceof Error ? error.message : String(error);
-  }
-  console.log(
-    failure === undefined
-      ? `toolproxy peers: ${ID} installed (${label}) in ${join(cacheDir, dirName)}`
-      : `toolproxy peers: ${ID} unavailable: ${label}: ${failure}`,
-  );
-}
-
-main();
+ensurePeer({
+  id: ID,
+  label: `${PACKAGE}@${VERSION}`,
+  entry: { package: PACKAGE, version: VERSION, dir: dirName, bin: BIN },
+  present: (entry) => entry.version === VERSION && existsSync(join(cacheDir, entry.dir ?? '', BIN)),
+  install,
+  doing: 'installing (~400 MB)',
+});

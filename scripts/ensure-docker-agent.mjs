@@ -10,17 +10,16 @@
 // decide whether a missing agent is skipped (no Go or no C compiler here) or fails
 // (TOOLPROXY_REQUIRE_REAL_PEERS=1).
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, lastLines, readManifest, recordPeer } from './peers-manifest.mjs';
+import {
+  cacheDir,
+  ensurePeer,
+  lastLines,
+  runStep,
+  scratchDir,
+  settleScratch,
+} from './peers-manifest.mjs';
 
 const ID = 'docker-agent';
 const MODULE = 'github.com/docker/docker-agent';
@@ -68,16 +67,14 @@ function replaceDirectives(goMod) {
   return lines;
 }
 
-/** Builds into a scratch folder, then one rename, so an interrupted build never looks complete. */
+/** Builds in a scratch folder of the cache (see `settleScratch`). */
 function build() {
-  const version = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0)
-    return `no Go toolchain on PATH (${version.error?.message ?? version.stderr.trim()})`;
-  const cc = spawnSync(process.env.CC || 'gcc', ['--version'], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0)
-    return `no C compiler for cgo (${process.env.CC || 'gcc'}: ${cc.error?.message ?? cc.stderr.trim()})`;
-  const scratch = join(cacheDir, `.building-${ID}-${process.pid}`);
-  rmSync(scratch, { recursive: true, force: true });
+  const noGo = runStep('go version', 'go', ['version']);
+  if (noGo !== undefined) return `no Go toolchain on PATH (${noGo})`;
+  const compiler = process.env.CC || 'gcc';
+  const noCc = runStep(compiler, compiler, ['--version']);
+  if (noCc !== undefined) return `no C compiler for cgo (${noCc})`;
+  const scratch = scratchDir(ID);
   const wrapper = join(scratch, 'wrapper');
   mkdirSync(wrapper, { recursive: true });
   mkdirSync(join(scratch, 'bin'), { recursive: true });
@@ -88,7 +85,8 @@ function build() {
       wrapper,
       10 * 60_000,
     );
-    if (downloaded.failure !== undefined) return downloaded.failure;
+    if (downloaded.failure !== undefined)
+      return settleScratch(scratch, dirName, downloaded.failure);
     const info = JSON.parse(downloaded.stdout);
     const upstream = readFileSync(info.GoMod, 'utf8');
     const goLine = /^go\s+(\S+)/m.exec(upstream)?.[1] ?? '1.26';
@@ -114,41 +112,14 @@ function build() {
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   }
-  if (failure !== undefined) {
-    rmSync(scratch, { recursive: true, force: true });
-    return failure;
-  }
-  rmSync(join(cacheDir, dirName), { recursive: true, force: true });
-  renameSync(scratch, join(cacheDir, dirName));
-  return undefined;
+  return settleScratch(scratch, dirName, failure);
 }
 
-function main() {
-  const label = `${MODULE}@${VERSION}`;
-  const entry = readManifest()[ID];
-  if (entry?.version === VERSION && existsSync(join(cacheDir, entry.dir ?? '', BIN))) {
-    console.log(`toolproxy peers: ${ID} already there (${label})`);
-    return;
-  }
-  let failure;
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    console.log(`toolproxy peers: ${ID}: building ${label} (once per machine; many minutes)`);
-    failure = build();
-    recordPeer(
-      ID,
-      failure === undefined
-        ? { package: MODULE, version: VERSION, dir: dirName, bin: BIN }
-        : { package: MODULE, version: VERSION, unavailable: failure },
-    );
-  } catch (error) {
-    failure ??= error instanceof Error ? error.message : String(error);
-  }
-  console.log(
-    failure === undefined
-      ? `toolproxy peers: ${ID} built (${label}) in ${join(cacheDir, dirName)}`
-      : `toolproxy peers: ${ID} unavailable: ${label}: ${failure}`,
-  );
-}
-
-main();
+ensurePeer({
+  id: ID,
+  label: `${MODULE}@${VERSION}`,
+  entry: { package: MODULE, version: VERSION, dir: dirName, bin: BIN },
+  present: (entry) => entry.version === VERSION && existsSync(join(cacheDir, entry.dir ?? '', BIN)),
+  install: build,
+  doing: 'building (cgo; many minutes)',
+});

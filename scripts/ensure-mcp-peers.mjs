@@ -6,9 +6,9 @@
 // missing peer is skipped or fails (TOOLPROXY_REQUIRE_REAL_PEERS=1). The tests find the peers
 // through the manifest this writes (test/support/mcp-peers.ts).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, lastLines, readManifest, recordPeer } from './peers-manifest.mjs';
+import { cacheDir, ensurePeer, npmInstall, scratchDir, settleScratch } from './peers-manifest.mjs';
 
 const NODE_PACKAGE = `node-${process.platform}-${process.arch}`;
 
@@ -48,71 +48,19 @@ function dirName(peer) {
   return `${peer.id}-${peer.version}`;
 }
 
-/** True when the manifest names this exact version and its entry point is on disk. */
-function alreadyThere(manifest, peer) {
-  const entry = manifest[peer.id];
-  return (
-    entry?.version === peer.version &&
-    entry.package === peer.package &&
-    typeof entry.dir === 'string' &&
-    existsSync(join(cacheDir, entry.dir, peer.bin))
-  );
-}
-
-/** npm's environment minus the setting npm refuses to take from the environment in an install. */
-function npmEnv() {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => key.toLowerCase() !== 'npm_config_allow_scripts'),
-  );
-}
-
 /**
- * `npm install --prefix` into a scratch folder, then one rename into place, so an interrupted
- * install never looks complete. Scripts are off: every peer ships what it runs (the Node package
- * its binary, the Inspector its built clients). Returns undefined, or why it failed.
+ * `npm install --prefix` into a scratch folder, then one rename into place. Scripts are off: every
+ * peer ships what it runs (the Node package its binary, the Inspector its built clients). Returns
+ * undefined, or why it failed.
  */
 function install(peer) {
-  const finalDir = join(cacheDir, dirName(peer));
-  const scratch = join(cacheDir, `.installing-${peer.id}-${process.pid}`);
-  rmSync(scratch, { recursive: true, force: true });
-  mkdirSync(scratch, { recursive: true });
-  writeFileSync(
-    join(scratch, 'package.json'),
-    `${JSON.stringify({ name: `toolproxy-peer-${peer.id}`, private: true }, null, 2)}\n`,
-  );
-  const npm = process.env.npm_execpath
-    ? { command: process.execPath, args: [process.env.npm_execpath] }
-    : { command: 'npm', args: [] };
-  const result = spawnSync(
-    npm.command,
-    [
-      ...npm.args,
-      'install',
-      '--prefix',
-      scratch,
-      '--save-exact',
-      '--ignore-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-      `${peer.package}@${peer.version}`,
-    ],
-    { encoding: 'utf8', env: npmEnv(), timeout: INSTALL_TIMEOUT_MS, stdio: 'pipe' },
-  );
-  let failure;
-  if (result.error) failure = `npm did not run: ${result.error.message}`;
-  else if (result.status !== 0)
-    failure = `npm install exited ${result.status ?? result.signal}: ${lastLines(result.stderr)}`;
-  else if (!existsSync(join(scratch, peer.bin)))
+  const scratch = scratchDir(peer.id);
+  let failure = npmInstall(peer.id, scratch, `${peer.package}@${peer.version}`, INSTALL_TIMEOUT_MS);
+  if (failure === undefined && !existsSync(join(scratch, peer.bin)))
     failure = `installed, but ${peer.bin} is not in the package`;
-  else if (peer.id.startsWith('node')) failure = checkNode(join(scratch, peer.bin));
-  if (failure !== undefined) {
-    rmSync(scratch, { recursive: true, force: true });
-    return failure;
-  }
-  rmSync(finalDir, { recursive: true, force: true });
-  renameSync(scratch, finalDir);
-  return undefined;
+  else if (failure === undefined && peer.id.startsWith('node'))
+    failure = checkNode(join(scratch, peer.bin));
+  return settleScratch(scratch, dirName(peer), failure);
 }
 
 /** The binary must run here and be Node 22 or later. */
@@ -124,42 +72,17 @@ function checkNode(binary) {
   return major >= 22 ? undefined : `${binary} is ${result.stdout.trim()}, not Node >= 22`;
 }
 
-function main() {
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-  } catch (error) {
-    for (const peer of PEERS)
-      console.log(`toolproxy peers: ${peer.id} unavailable: cannot create ${cacheDir}: ${error}`);
-    return;
-  }
-  for (const peer of PEERS) {
-    const label = `${peer.package}@${peer.version}`;
-    const manifest = readManifest();
-    if (alreadyThere(manifest, peer)) {
-      console.log(`toolproxy peers: ${peer.id} already there (${label})`);
-      continue;
-    }
-    let failure;
-    try {
-      failure = install(peer);
-    } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
-    }
-    const entry =
-      failure === undefined
-        ? { package: peer.package, version: peer.version, dir: dirName(peer), bin: peer.bin }
-        : { package: peer.package, version: peer.version, unavailable: failure };
-    try {
-      recordPeer(peer.id, entry);
-    } catch (error) {
-      failure ??= `installed, but the manifest could not be written: ${error}`;
-    }
-    console.log(
-      failure === undefined
-        ? `toolproxy peers: ${peer.id} installed (${label}) in ${join(cacheDir, dirName(peer))}`
-        : `toolproxy peers: ${peer.id} unavailable: ${label}: ${failure}`,
-    );
-  }
+for (const peer of PEERS) {
+  ensurePeer({
+    id: peer.id,
+    label: `${peer.package}@${peer.version}`,
+    entry: { package: peer.package, version: peer.version, dir: dirName(peer), bin: peer.bin },
+    // This exact version, and its entry point on disk.
+    present: (entry) =>
+      entry.version === peer.version &&
+      entry.package === peer.package &&
+      typeof entry.dir === 'string' &&
+      existsSync(join(cacheDir, entry.dir, peer.bin)),
+    install: () => install(peer),
+  });
 }
-
-main();

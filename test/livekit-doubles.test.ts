@@ -171,7 +171,7 @@ describe('FakeLiveKitServer: routing', () => {
   // Seen on livekit-server v1.13.5 (test/live/contract.live.test.ts): a joiner's first packets
   // can reach the others before its join does, and rtc-node then reports them without a
   // participant. The double does so when asked (`dataBeforeJoin`).
-  it('dataBeforeJoin: a joiner\'s first packet arrives without a participant, then its join', async () => {
+  it("dataBeforeJoin: a joiner's first packet arrives without a participant, then its join", async () => {
     const server = new FakeLiveKitServer({ dataBeforeJoin: true });
     const a = await join(server, new FakeRtcRoom(server), 'a');
     const got = rtcInbox(a);

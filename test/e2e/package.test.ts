@@ -265,8 +265,6 @@ describe('installed from the tarball, production dependencies only', () => {
   }, 300_000);
 });
 
-
-
 /** The README entry table's row whose first cell names `entry`. */
 function readmeRow(entry: string): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
