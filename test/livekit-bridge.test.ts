@@ -68,6 +68,28 @@ async function providerRoom(server: FakeLiveKitServer, identity: string): Promis
   return room;
 }
 
+const wave = defineTool({
+  name: 'wave',
+  description: 'wave',
+  input: z.object({}),
+  handler: () => 'waved',
+});
+const hold = defineTool({
+  name: 'hold',
+  description: 'runs until stopped',
+  input: z.object({}),
+  handler: (_args, { signal }) =>
+    new Promise((resolve) => signal.addEventListener('abort', resolve)),
+});
+
+/** A ToolProvider of `tool` on an rtc-node room as `robot`, connected; closed after the test. */
+async function robotOffering(server: FakeLiveKitServer, tool: typeof wave | typeof hold) {
+  const provider = new ToolProvider({ tools: [tool] });
+  await provider.connect(rtcProviderChannel(await providerRoom(server, 'robot')));
+  cleanups.push(() => provider.close());
+  return provider;
+}
+
 /** A raw participant speaking JSON frames as a hermes-livekit v0.3 client does. */
 async function rawClient(
   server: FakeLiveKitServer,
@@ -194,16 +216,7 @@ describe('LiveKit bridge, agent side', () => {
   it('a provider whose registrations arrive before its join is greeted, registers again, and serves', async () => {
     const server = new FakeLiveKitServer({ dataBeforeJoin: true });
     const { proxy } = await startProxy(server);
-    const robotRoom = await providerRoom(server, 'robot');
-    const wave = defineTool({
-      name: 'wave',
-      description: 'wave',
-      input: z.object({}),
-      handler: () => 'waved',
-    });
-    const provider = new ToolProvider({ tools: [wave] });
-    await provider.connect(rtcProviderChannel(robotRoom));
-    cleanups.push(() => provider.close());
+    await robotOffering(server, wave);
     await settle(server);
     expect(proxy.tools().map((t) => t.name)).toEqual(['wave']);
     await expect(proxy.call('wave')).resolves.toBe('waved');
@@ -215,17 +228,7 @@ describe('LiveKit bridge, agent side', () => {
     vi.useFakeTimers();
     const server = new FakeLiveKitServer();
     const { proxy } = await startProxy(server);
-    const robotRoom = await providerRoom(server, 'robot');
-    const hold = defineTool({
-      name: 'hold',
-      description: 'runs until stopped',
-      input: z.object({}),
-      handler: (_args, { signal }) =>
-        new Promise((resolve) => signal.addEventListener('abort', resolve)),
-    });
-    const provider = new ToolProvider({ tools: [hold] });
-    await provider.connect(rtcProviderChannel(robotRoom));
-    cleanups.push(() => provider.close());
+    await robotOffering(server, hold);
     await settle(server);
     await proxy.waitForTool('hold');
     const left = vi.fn();
@@ -359,16 +362,7 @@ describe('LiveKit bridge, agent side', () => {
   it('a resume that carries no frames is taken for lost: the proxy rejoins and providers register again', async () => {
     const server = new FakeLiveKitServer();
     const { proxy } = await startProxy(server);
-    const robotRoom = await providerRoom(server, 'robot');
-    const wave = defineTool({
-      name: 'wave',
-      description: 'wave',
-      input: z.object({}),
-      handler: () => 'waved',
-    });
-    const provider = new ToolProvider({ tools: [wave] });
-    await provider.connect(rtcProviderChannel(robotRoom));
-    cleanups.push(() => provider.close());
+    await robotOffering(server, wave);
     await settle(server);
     await proxy.waitForTool('wave');
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -392,16 +386,7 @@ describe('LiveKit bridge, agent side', () => {
   it('a resume that carries frames stays: no rejoin', async () => {
     const server = new FakeLiveKitServer();
     const { proxy } = await startProxy(server);
-    const robotRoom = await providerRoom(server, 'robot');
-    const wave = defineTool({
-      name: 'wave',
-      description: 'wave',
-      input: z.object({}),
-      handler: () => 'waved',
-    });
-    const provider = new ToolProvider({ tools: [wave] });
-    await provider.connect(rtcProviderChannel(robotRoom));
-    cleanups.push(() => provider.close());
+    await robotOffering(server, wave);
     await settle(server);
     await proxy.waitForTool('wave');
     const joins = server.participants(ROOM).find((p) => p.identity === AGENT)?.sid;

@@ -66,19 +66,28 @@ function participant(role: 'provider' | 'proxy', room: string) {
   return { child, printed };
 }
 
+/** The proxy's seat in `room`, in this process; closed after the test. */
+async function proxyIn(room: string): Promise<ToolProxy> {
+  const proxy = new ToolProxy();
+  const seat = { ...server, room, identity: 'toolproxy-agent', disposeOnClose: false };
+  await proxy.start(new LiveKitAgentChannel(seat));
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
+/** An rtc-node room joined as the provider `robot`, in this process; left after the test. */
+async function robotIn(room: string): Promise<Room> {
+  const robot = new Room();
+  const token = await mintProviderToken({ ...server, room, identity: 'robot' });
+  await robot.connect(server.url, token, { autoSubscribe: false, dynacast: false });
+  cleanups.push(() => robot.disconnect());
+  return robot;
+}
+
 describe('a process killed mid-call, on the real server', () => {
   it('the proxy fails a killed provider’s call with PROVIDER_GONE well before ICE gives up', async () => {
     const room = `death-provider-${Date.now().toString(36)}`;
-    const proxy = new ToolProxy();
-    await proxy.start(
-      new LiveKitAgentChannel({
-        ...server,
-        room,
-        identity: 'toolproxy-agent',
-        disposeOnClose: false,
-      }),
-    );
-    cleanups.push(() => proxy.close());
+    const proxy = await proxyIn(room);
     const robot = participant('provider', room);
     await robot.printed('ready');
     await proxy.waitForTool('hold');
@@ -103,20 +112,8 @@ describe('a process killed mid-call, on the real server', () => {
   // ToolProvider.close() withdraws its tools first, so the callers do not wait for it.
   it('a provider that closes ends its calls at once, before the room reports its leave', async () => {
     const room = `close-provider-${Date.now().toString(36)}`;
-    const proxy = new ToolProxy();
-    await proxy.start(
-      new LiveKitAgentChannel({
-        ...server,
-        room,
-        identity: 'toolproxy-agent',
-        disposeOnClose: false,
-      }),
-    );
-    cleanups.push(() => proxy.close());
-    const robotRoom = new Room();
-    const token = await mintProviderToken({ ...server, room, identity: 'robot' });
-    await robotRoom.connect(server.url, token, { autoSubscribe: false, dynacast: false });
-    cleanups.push(() => robotRoom.disconnect());
+    const proxy = await proxyIn(room);
+    const robotRoom = await robotIn(room);
     const hold = defineTool({
       name: 'hold',
       description: 'runs until aborted',
@@ -145,10 +142,7 @@ describe('a process killed mid-call, on the real server', () => {
 
   it('a provider stops the call of a killed proxy well before ICE gives up', async () => {
     const room = `death-proxy-${Date.now().toString(36)}`;
-    const participantRoom = new Room();
-    const token = await mintProviderToken({ ...server, room, identity: 'robot' });
-    await participantRoom.connect(server.url, token, { autoSubscribe: false, dynacast: false });
-    cleanups.push(() => participantRoom.disconnect());
+    const participantRoom = await robotIn(room);
     let started: () => void = () => {};
     const running = new Promise<void>((resolve) => (started = resolve));
     const aborted = new Promise<unknown>((resolve) => {
