@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resultText, toolResultFor, toolUseIds } from '../support/mock-anthropic.js';
+import { countRealPeerTests } from '../support/peer-count.js';
 import { mcpPeerGate, REQUIRE_REAL_PEERS } from '../support/mcp-peers.js';
 import { measured } from '../support/measured.js';
 import {
@@ -32,6 +33,7 @@ if (noTmux !== undefined && !gate.skip && !REQUIRE_REAL_PEERS)
 const ms = (value: number) => `${Math.round(value)} ms`;
 
 describe.skipIf(gate.skip)('Claude Code (the real CLI) against toolproxy serve', () => {
+  countRealPeerTests('Claude Code');
   let world: ClaudeWorld;
 
   beforeAll(async () => {

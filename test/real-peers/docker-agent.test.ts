@@ -8,6 +8,7 @@
  * concurrent sessions are scoped apart by the example's `pre_tool_use` hook.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { countRealPeerTests } from '../support/peer-count.js';
 import { mcpPeerGate } from '../support/mcp-peers.js';
 import {
   callToolThenAnswer,
@@ -58,6 +59,7 @@ function interrupt(run: PeerRun): number {
 }
 
 describe.skipIf(gate.skip)('docker-agent against toolproxy serve', { timeout: 240_000 }, () => {
+  countRealPeerTests('docker-agent');
   let bin: string;
 
   beforeAll(() => {

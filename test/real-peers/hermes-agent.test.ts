@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { countRealPeerTests } from '../support/peer-count.js';
 import { mcpPeerGate } from '../support/mcp-peers.js';
 import { HermesDriver, hermesHome, Loaded, Stopped } from './hermes-agent-driver.js';
 import { type ServedProvider, serveWithProvider } from './serve-with-provider.js';
@@ -87,6 +88,7 @@ const flushed = async (hermes: HermesDriver) =>
   expect((await hermes.request('flush', { timeout: 15 })).flushed).toBe(true);
 
 describe.skipIf(gate.skip)('hermes-agent 0.19.0 with the shipped plugin', () => {
+  countRealPeerTests('hermes-agent');
   beforeAll(() => {
     python = gate.peers()['hermes-agent'].path;
   });
