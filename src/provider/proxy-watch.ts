@@ -7,6 +7,8 @@
  */
 import type { Timers } from '../timers.js';
 
+const MIN_TIMEOUT_MS = 1_000;
+
 export interface ProxyWatchDeps {
   readonly timers: Timers;
   /** How many calls `proxy` has running here. */
@@ -31,9 +33,10 @@ export class ProxyWatch {
     if (this.#timeoutOf.has(proxy)) this.#heardAt.set(proxy, this.#deps.timers.now());
   }
 
-  /** `proxy` pinged: from now on it is watched with `timeoutMs`. */
+  /** `proxy` pinged: from now on it is watched with `timeoutMs` (at least 1 s). */
   pinged(proxy: string, timeoutMs: number): void {
-    this.#timeoutOf.set(proxy, timeoutMs);
+    // A proxy announcing less cannot make its providers give it up faster than 1 s.
+    this.#timeoutOf.set(proxy, Math.max(timeoutMs, MIN_TIMEOUT_MS));
     this.#heardAt.set(proxy, this.#deps.timers.now());
     this.#arm();
   }

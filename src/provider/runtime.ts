@@ -28,47 +28,14 @@ import {
   timedOutByProxy,
 } from './answers.js';
 import { type ToolDefinition, toRegistration } from './define-tool.js';
+import type { ProviderEvents, ToolProviderOptions } from './provider-options.js';
 import { ProxyWatch } from './proxy-watch.js';
 import { toolContext } from './tool-context.js';
 import { Registrations } from './registrations.js';
 import { type RunningCall, RunningCalls } from './running-calls.js';
+import { withdrawTools } from './withdraw.js';
 
-export interface ProviderEvents {
-  registered: { proxy: string; name: string; exposedName: string };
-  'registration-failed': {
-    proxy: string;
-    name: string;
-    reason: string | undefined;
-    detail: string | undefined;
-    /** Set when the tool will be sent again (a `rate-limited` refusal): in this many ms. */
-    retryAfterMs: number | undefined;
-  };
-  'call:started': { proxy: string; callId: string; name: string };
-  /** The proxy cancelled or timed out a running call; its handler's signal was aborted. */
-  'call:aborted': { proxy: string; callId: string; name: string; reason: ToolProxyError };
-  'call:finished': { proxy: string; callId: string; name: string; ok: boolean };
-  /** The proxy is dropping this provider's frames: send less (results are still taken). */
-  'rate-limited': {
-    proxy: string;
-    limit: string;
-    retryAfterMs: number;
-    detail: string | undefined;
-  };
-}
-
-export interface ToolProviderOptions {
-  tools: readonly ToolDefinition[];
-  /** Which peers are proxies to register with. Default: peers the transport marks as agents. */
-  isProxy?: (peer: PeerInfo) => boolean;
-  logger?: Logger;
-  /** Largest frame the proxy accepts (its `maxFrameChars`). Default 1 MiB of text. */
-  maxFrameChars?: number;
-  /** The clock for registration retries and the proxy watch. Default: the global timers. */
-  timers?: Timers;
-}
-
-/** How long `close()` waits for the withdrawals to be handed over. */
-const WITHDRAW_BOUND_MS = 1_000;
+export type { ProviderEvents, ToolProviderOptions } from './provider-options.js';
 
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
@@ -131,26 +98,8 @@ export class ToolProvider {
     this.#watch.clear();
     const channel = this.#channel;
     this.#channel = undefined;
-    if (channel !== undefined) await this.#withdraw(channel);
+    if (channel !== undefined) await withdrawTools(channel, this.#proxies, this.#timers);
     await channel?.close();
-  }
-
-  /** An empty `replace` batch to each proxy (its calls end TOOL_UNREGISTERED), bounded in time. */
-  async #withdraw(channel: ToolChannel): Promise<void> {
-    const frame = encodeFrame({ type: 'client:tool-register-batch', tools: [], replace: true });
-    const sent = [...this.#proxies].map(async (proxy) => {
-      try {
-        await channel.send(proxy, frame);
-      } catch {
-        // Best effort: the proxy learns of the leave from the transport anyway.
-      }
-    });
-    let timer: unknown;
-    const bound = new Promise<void>((resolve) => {
-      timer = this.#timers.setTimeout(resolve, WITHDRAW_BOUND_MS);
-    });
-    await Promise.race([Promise.all(sent), bound]);
-    this.#timers.clearTimeout(timer);
   }
 
   #handlers(): ChannelHandlers {

@@ -706,13 +706,15 @@ function proxyFrameTree(rng: Rng, freshId: () => string, recentIds: readonly str
   const anyId = () =>
     recentIds.length > 0 && rng.chance(0.8) ? rng.pick(recentIds) : randomString(rng, 20);
   const roll = rng.int(100);
-  if (roll < 5)
+  if (roll < 3)
     return obj({
       type: 'agent:hello',
       protocol_version: 1,
       default_timeout_ms: 30_000,
       max_tool_timeout_ms: 120_000,
     });
+  // Long timeouts: the fuzz checks the pong; the watch's timing is test/liveness.test.ts's.
+  if (roll < 5) return obj({ type: 'agent:ping', timeout_ms: 600_000 + rng.int(10_000) });
   if (roll < 55) {
     const args: Json = rng.chance(0.3)
       ? obj({ n: rng.int(100), tags: ['a', 'b'] })
@@ -885,6 +887,7 @@ export class ProviderFuzz {
 
     // What must come back, by the protocol (only proxies are heard).
     let registrations = 0;
+    let pongs = 0;
     let answer: string | undefined;
     const frame =
       fromStranger || made.text.length > DEFAULT_MAX_FRAME_CHARS ? undefined : parse(made.text);
@@ -896,7 +899,15 @@ export class ProviderFuzz {
     const parsed = schema?.safeParse(frame);
     if (parsed?.success === true) {
       const data = parsed.data;
-      if (data.type === 'agent:hello') registrations = PROVIDER_TOOLS.length;
+      if (data.type === 'agent:hello') {
+        registrations = PROVIDER_TOOLS.length;
+        // A proxy that greets has started over: the calls it sent before are stopped, unanswered.
+        for (const id of [...this.#ids.running]) {
+          count(summary.replies, 'aborted');
+          this.#ids.end(id);
+        }
+      }
+      if (data.type === 'agent:ping') pongs = 1;
       if (data.type === 'agent:tool-call' && !this.#ids.known(data.call_id)) {
         this.#ids.running.add(data.call_id);
         if (data.name === 'slow') count(summary.replies, 'running:slow');
@@ -922,11 +933,13 @@ export class ProviderFuzz {
       if (answer !== undefined) this.#ids.end(answer);
       answer = undefined;
       registrations = 0;
+      pongs = 0;
     }
     if (answer !== undefined) this.#ids.end(answer);
 
     let results = 0;
     let registered = 0;
+    let ponged = 0;
     for (const received of proxy.received) {
       const decoded = decodeFrame(received.text, ProviderFrameSchemas);
       if (!decoded.ok) {
@@ -939,6 +952,7 @@ export class ProviderFuzz {
       }
       const sent = decoded.frame;
       if (sent.type === 'client:tool-register') registered++;
+      else if (sent.type === 'client:pong') ponged++;
       else if (sent.type === 'client:tool-result') {
         results++;
         if (sent.call_id !== answer)
@@ -958,6 +972,7 @@ export class ProviderFuzz {
     }
     if (results !== (answer === undefined ? 0 : 1))
       violation(summary, `${results} answers, expected ${answer === undefined ? 0 : 1}`, made.text);
+    if (ponged !== pongs) violation(summary, `${ponged} pongs, expected ${pongs}`, made.text);
     if (registered !== registrations)
       violation(summary, `${registered} registrations, expected ${registrations}`, made.text);
     if (stranger.received.length > 0)

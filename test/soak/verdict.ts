@@ -176,7 +176,8 @@ function explained(entry: Entry, outcome: CallOutcome, error: unknown): boolean 
     case 'send-failed':
       return before(entry.provider?.leftSeq);
     case 'tool-unregistered':
-      return before(entry.registration?.withdrawnSeq);
+      // A ToolProvider that leaves on purpose withdraws its tools first (ToolProvider.close()).
+      return before(entry.registration?.withdrawnSeq) || before(entry.provider?.leftSeq);
     case 'invalid-result':
       return false;
   }

@@ -1,0 +1,40 @@
+/** What a ToolProvider is given, and the events it emits. */
+import type { PeerInfo } from '../channel.js';
+import type { ToolProxyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Timers } from '../timers.js';
+import type { ToolDefinition } from './define-tool.js';
+
+export interface ProviderEvents {
+  registered: { proxy: string; name: string; exposedName: string };
+  'registration-failed': {
+    proxy: string;
+    name: string;
+    reason: string | undefined;
+    detail: string | undefined;
+    /** Set when the tool will be sent again (a `rate-limited` refusal): in this many ms. */
+    retryAfterMs: number | undefined;
+  };
+  'call:started': { proxy: string; callId: string; name: string };
+  /** The proxy cancelled or timed out a running call; its handler's signal was aborted. */
+  'call:aborted': { proxy: string; callId: string; name: string; reason: ToolProxyError };
+  'call:finished': { proxy: string; callId: string; name: string; ok: boolean };
+  /** The proxy is dropping this provider's frames: send less (results are still taken). */
+  'rate-limited': {
+    proxy: string;
+    limit: string;
+    retryAfterMs: number;
+    detail: string | undefined;
+  };
+}
+
+export interface ToolProviderOptions {
+  tools: readonly ToolDefinition[];
+  /** Which peers are proxies to register with. Default: peers the transport marks as agents. */
+  isProxy?: (peer: PeerInfo) => boolean;
+  logger?: Logger;
+  /** Largest frame the proxy accepts (its `maxFrameChars`). Default 1 MiB of text. */
+  maxFrameChars?: number;
+  /** The clock for registration retries and the proxy watch. Default: the global timers. */
+  timers?: Timers;
+}
