@@ -2,67 +2,21 @@
  * The `hook` command's logic: forwardHook reads the agent's hook JSON from stdin, POSTs it to the
  * proxy and always ends quietly, within its deadline, with at most one warning line on stderr.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { forwardHook, HookIngress } from '../proxy/hooks/index.js';
 import { hookEventFromPath } from '../proxy/hooks/ingress.js';
 import { observe, setup } from './support/harness.js';
+import { closeHookServers, listen, recorder } from './support/hook-server.js';
 import { deferred, flush } from './support/util.js';
-
-interface Received {
-  method: string | undefined;
-  url: string | undefined;
-  authorization: string | undefined;
-  contentType: string | undefined;
-  body: string;
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 
 afterEach(async () => {
   vi.useRealTimers();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await closeHookServers();
 });
-
-async function listen(
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-): Promise<{ server: Server; base: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { server, base: `http://127.0.0.1:${port}` };
-}
-
-/** A server that records each request and answers `status` with `answer`. */
-async function recorder(status = 200, answer: object = { accepted: true, events: [] }) {
-  const received: Received[] = [];
-  const { base } = await listen((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      received.push({
-        method: request.method,
-        url: request.url,
-        authorization: request.headers.authorization,
-        contentType: request.headers['content-type'],
-        body,
-      });
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(answer));
-    });
-  });
-  return { base, received };
-}
 
 function stdin(text?: string): PassThrough {
   const input = new PassThrough();

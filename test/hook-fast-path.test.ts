@@ -7,8 +7,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,18 +14,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HookIngress } from '../proxy/hooks/index.js';
 import { hookEventFromPath } from '../proxy/hooks/ingress.js';
 import { observe, setup } from './support/harness.js';
+import { closeHookServers, listen, recorder } from './support/hook-server.js';
 import { flush } from './support/util.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(root, 'bin', 'toolproxy.mjs');
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
-
-interface Received {
-  url: string | undefined;
-  authorization: string | undefined;
-  contentType: string | undefined;
-  body: string;
-}
 
 interface Ran {
   code: number | null;
@@ -39,42 +31,8 @@ const cleanups: Array<() => void | Promise<void>> = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await closeHookServers();
 });
-
-async function listen(
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-): Promise<{ server: Server; base: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function recorder(status = 200, answer: object = { accepted: true, events: [] }) {
-  const received: Received[] = [];
-  const { base } = await listen((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      received.push({
-        url: request.url,
-        authorization: request.headers.authorization,
-        contentType: request.headers['content-type'],
-        body,
-      });
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(answer));
-    });
-  });
-  return { base, received };
-}
 
 /** A port nothing listens on (it was just closed). */
 async function closedPort(): Promise<string> {
@@ -188,7 +146,13 @@ describe('toolproxy hook (the process agents run)', () => {
       env: { TOOLPROXY_HOOK_SECRET: 'tok', TOOLPROXY_URL: 'http://127.0.0.1:9' },
     });
     expect(ran).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(received).toEqual([
+    const fields = received.map(({ url, authorization, contentType, body }) => ({
+      url,
+      authorization,
+      contentType,
+      body,
+    }));
+    expect(fields).toEqual([
       {
         url: '/hooks/SessionEnd',
         authorization: 'Bearer tok',

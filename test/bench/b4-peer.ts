@@ -5,6 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { Mailbox } from './mailbox.js';
 
 /** The provider's tool: it never answers, and reports when its signal aborts. */
 export const HOLD_TOOL = 'hold';
@@ -43,30 +44,6 @@ export type ChildReport =
   | AbortedReport
   | FrameReport
   | { readonly type: 'failed'; readonly message: string };
-
-/** Reports of one type, in arrival order, each taken once. */
-class Mailbox<T> {
-  readonly #queue: T[] = [];
-  readonly #waiting: Array<{ resolve: (value: T) => void; reject: (error: Error) => void }> = [];
-  #failure: Error | undefined;
-
-  put(value: T): void {
-    const waiter = this.#waiting.shift();
-    if (waiter === undefined) this.#queue.push(value);
-    else waiter.resolve(value);
-  }
-
-  take(): Promise<T> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as T);
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-
-  fail(error: Error): void {
-    this.#failure = error;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
-  }
-}
 
 const CHILD = fileURLToPath(new URL('./b4-provider.ts', import.meta.url));
 const REGISTER = new URL('./register.mjs', import.meta.url).href;

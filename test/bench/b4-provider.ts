@@ -6,39 +6,17 @@
  * machine), sent to the parent over the IPC channel after the fact.
  */
 import { WebSocket } from 'ws';
-import { z } from 'zod';
 import { webSocketProviderChannel } from '../../bridge/websocket/provider.js';
-import { defineTool, isToolProxyError, ToolProvider } from '../../src/index.js';
+import { ToolProvider } from '../../src/index.js';
 import { type ChildCommand, type ChildReport, HOLD_TOOL } from './b4-peer.js';
+import { holdTool as holdToolNamed } from './hold-tool.js';
 import { monotonicMs } from './stats.js';
 
 function report(message: ChildReport): void {
   process.send?.(message);
 }
 
-function reasonOf(reason: unknown): { code: string; reason: string | undefined } {
-  if (isToolProxyError(reason)) return { code: reason.code, reason: reason.reason };
-  return { code: String(reason), reason: undefined };
-}
-
-const holdTool = defineTool({
-  name: HOLD_TOOL,
-  description: 'Moves one step; answers only by stopping when told',
-  input: z.object({ step: z.number().int().min(0) }),
-  handler: (_args, { signal, callId }) =>
-    new Promise<never>((_resolve, reject) => {
-      signal.addEventListener(
-        'abort',
-        () => {
-          const at = monotonicMs();
-          report({ type: 'aborted', callId, at, ...reasonOf(signal.reason) });
-          reject(signal.reason as Error);
-        },
-        { once: true },
-      );
-      report({ type: 'started', callId, at: monotonicMs() });
-    }),
-});
+const holdTool = holdToolNamed(HOLD_TOOL, { started: report, aborted: report });
 
 let provider: ToolProvider | undefined;
 let floor: WebSocket | undefined;

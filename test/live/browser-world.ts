@@ -9,19 +9,14 @@
 import { Room, RoomEvent, SimulateScenarioKind } from '@livekit/rtc-node';
 import type { Browser } from 'playwright-core';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import {
-  LiveKitAgentChannel,
-  mintAgentToken,
-  mintProviderToken,
-} from '../../bridge/livekit/index.js';
+import { mintAgentToken, mintProviderToken } from '../../bridge/livekit/index.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../bridge/livekit/channel.js';
 import { rtcProviderChannel } from '../../bridge/livekit/node-provider.js';
-import { rtcRoomPort } from '../../bridge/livekit/rtc-port.js';
 import type { ToolChannel } from '../../src/index.js';
 import type { BridgeWorld } from '../contract/world.js';
 import { FrameLedger } from './frame-ledger.js';
 import { RelaySeat } from './browser/relay.js';
-import type { LiveKitCredentials } from './real-world.js';
+import { type LiveKitCredentials, rtcProxySeat } from './real-world.js';
 
 const AGENT = 'toolproxy-agent';
 
@@ -118,18 +113,7 @@ export function browserLiveKitWorld(options: BrowserWorldOptions): () => BridgeW
     };
 
     const rtcProxyChannel = (): ToolChannel =>
-      new LiveKitAgentChannel({
-        url,
-        apiKey,
-        apiSecret,
-        room,
-        identity: AGENT,
-        runtime: {
-          createRoom: () => (agentRoom = new Room()),
-          port: rtcRoomPort,
-          dispose: () => Promise.resolve(),
-        },
-      });
+      rtcProxySeat(options.server, room, (made) => (agentRoom = made));
 
     return {
       name: `LiveKit (real server): ${options.agent} agent ↔ ${options.providers} provider`,

@@ -22,6 +22,33 @@ export interface LiveKitCredentials {
   apiSecret: string;
 }
 
+/**
+ * The proxy's seat on rtc-node in `room`, as the contract worlds use it: `onRoom` gets each room it
+ * makes (to force reconnects and to see whom it has seen), and rtc-node is disposed by the suite.
+ */
+export function rtcProxySeat(
+  { url, apiKey, apiSecret }: LiveKitCredentials,
+  room: string,
+  onRoom: (made: Room) => void,
+): LiveKitAgentChannel {
+  return new LiveKitAgentChannel({
+    url,
+    apiKey,
+    apiSecret,
+    room,
+    identity: AGENT,
+    runtime: {
+      createRoom: () => {
+        const made = new Room();
+        onRoom(made);
+        return made;
+      },
+      port: rtcRoomPort,
+      dispose: () => Promise.resolve(),
+    },
+  });
+}
+
 let worlds = 0;
 
 export function realLiveKitWorld(server: LiveKitCredentials): () => BridgeWorld {
@@ -56,21 +83,7 @@ export function realLiveKitWorld(server: LiveKitCredentials): () => BridgeWorld 
 
     return {
       name: 'LiveKit (real server): rtc-node agent ↔ rtc-node provider',
-      proxyChannel: () =>
-        ledger.tap(
-          new LiveKitAgentChannel({
-            url,
-            apiKey,
-            apiSecret,
-            room,
-            identity: AGENT,
-            runtime: {
-              createRoom: () => (agentRoom = new Room()),
-              port: rtcRoomPort,
-              dispose: () => Promise.resolve(),
-            },
-          }),
-        ),
+      proxyChannel: () => ledger.tap(rtcProxySeat(server, room, (made) => (agentRoom = made))),
       proxyIdentity: () => AGENT,
       providerChannel: joinAsProvider,
       strangerChannel: joinAsProvider,

@@ -9,10 +9,9 @@
  * the call, and that it asked nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { listenOnLoopback, readBody } from './mock-http.js';
 
 /** Largest request body accepted: Claude Code's system prompt, tools and history are ~100 KB. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -134,7 +133,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions): Promise
       path,
       session: typeof header === 'string' ? header : undefined,
     };
-    const text = await readBody(request);
+    const text = await readBody(request, MAX_BODY_BYTES);
     if (text === undefined) {
       apiError(response, 413, 'request_too_large', 'request body too large');
       return;
@@ -167,18 +166,8 @@ export async function startMockAnthropic(options: MockAnthropicOptions): Promise
     else sendJson(response, 200, message);
   }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { baseUrl: `http://127.0.0.1:${port}`, requests, close };
 }
 
 interface AssistantMessage {
@@ -250,20 +239,4 @@ function sendJson(response: ServerResponse, status: number, body: object): void 
     'content-length': Buffer.byteLength(text),
   });
   response.end(text);
-}
-
-/** The body as text, or undefined past MAX_BODY_BYTES (the rest is read and dropped). */
-function readBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.once('end', () =>
-      resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')),
-    );
-    request.once('error', reject);
-  });
 }

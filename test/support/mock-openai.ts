@@ -6,10 +6,9 @@
  * Every request is recorded (parsed body and arrival time), so a test can check what the agent
  * sent back, e.g. the tool result in the request after the call.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { listenOnLoopback, readBody } from './mock-http.js';
 
 /** Largest request body accepted: an agent's system prompt, tools and history fit easily. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -116,7 +115,7 @@ export async function startMockOpenAi(options: MockOpenAiOptions): Promise<MockO
       request.resume();
       return;
     }
-    const text = await readBody(request);
+    const text = await readBody(request, MAX_BODY_BYTES);
     if (text === undefined) {
       sendJson(response, 413, { error: { message: 'request body too large' } });
       return;
@@ -140,35 +139,8 @@ export async function startMockOpenAi(options: MockOpenAiOptions): Promise<MockO
     else sendJson(response, 200, completion(id, parsed.data.model, reply, index));
   }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-function readBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners('data');
-        request.resume();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.once('error', reject);
-  });
+  const { port, close } = await listenOnLoopback(server);
+  return { baseUrl: `http://127.0.0.1:${port}/v1`, requests, close };
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -7,7 +7,7 @@ import { dispose, Room } from '@livekit/rtc-node';
 import { rtcProviderChannel } from '../../../bridge/livekit/node-provider.js';
 import { ToolProvider } from '../../../src/index.js';
 import { answerEchoes } from './floor.js';
-import { holdTool } from './hold.js';
+import { holdTool } from '../hold-tool.js';
 import type { PeerCommand, PeerReport } from './peer.js';
 import { monotonicMs } from '../stats.js';
 

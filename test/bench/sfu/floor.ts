@@ -7,7 +7,8 @@
  */
 import { type RemoteParticipant, type Room, RoomEvent } from '@livekit/rtc-node';
 import { monotonicMs } from '../stats.js';
-import { Mailbox, within } from './wait.js';
+import { Mailbox } from '../mailbox.js';
+import { within } from './wait.js';
 
 export const FLOOR_TOPIC = 'bench-floor';
 /** How long one round trip may take before the floor counts as broken. */

@@ -16,9 +16,10 @@ import type { AbortedReport, StartedReport } from '../b4-peer.js';
 import { monotonicMs, turn, until } from '../stats.js';
 import { answerEchoes, echoMailbox, type EchoReport, FloorSender } from './floor.js';
 import { type HttpFloor, startHttpFloor } from './floor-http.js';
-import { holdTool } from './hold.js';
+import { holdTool } from '../hold-tool.js';
 import type { ChildPeer } from './peer.js';
-import { Mailbox, within } from './wait.js';
+import { Mailbox } from '../mailbox.js';
+import { within } from './wait.js';
 import { FLOOR_ROOM, knows, SERVE_ROOM, type SfuWorld } from './world.js';
 
 export type Where = 'here' | 'child';

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { AbortedReport, StartedReport } from '../b4-peer.js';
 import type { EchoReport } from './floor.js';
-import { Mailbox } from './wait.js';
+import { Mailbox } from '../mailbox.js';
 
 export type PeerCommand =
   | {

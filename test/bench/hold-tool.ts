@@ -1,12 +1,12 @@
 /**
- * The providers' tool in the SFU bench: it holds every call until the call's AbortSignal aborts,
+ * The providers' tool in the stop benches (B4 and the SFU bench): it holds every call until the call's AbortSignal aborts,
  * and reports when the handler started and when the abort listener ran, on CLOCK_MONOTONIC
  * (`monotonicMs`), which every process on the machine shares.
  */
 import { z } from 'zod';
-import { defineTool, isToolProxyError, type ToolDefinition } from '../../../src/index.js';
-import type { AbortedReport, StartedReport } from '../b4-peer.js';
-import { monotonicMs } from '../stats.js';
+import { defineTool, isToolProxyError, type ToolDefinition } from '../../src/index.js';
+import type { AbortedReport, StartedReport } from './b4-peer.js';
+import { monotonicMs } from './stats.js';
 
 export interface HoldReports {
   started(report: StartedReport): void;
