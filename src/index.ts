@@ -80,7 +80,7 @@ export {
   type RegistrationRequest,
 } from './registry/registry.js';
 export { inputCorrelation, toolUseCorrelation } from './sessions/correlation.js';
-export { type LifecycleOutcome, sessionOf } from './sessions/lifecycle.js';
+export { type LifecycleOptions, type LifecycleOutcome, sessionOf } from './sessions/lifecycle.js';
 export type { BindingResult, CancelRule, SessionEvidence } from './sessions/session-router.js';
 export type { ProxyStats } from './stats.js';
 export { systemTimers, type Timers } from './timers.js';

@@ -30,7 +30,12 @@ import {
   ToolRegistry,
 } from './registry/registry.js';
 import { emptyStats, type ProxyStats, snapshotStats } from './stats.js';
-import { applyLifecycle, type LifecycleOutcome } from './sessions/lifecycle.js';
+import {
+  applyLifecycle,
+  type LifecycleOptions,
+  type LifecycleOutcome,
+  raisedAt,
+} from './sessions/lifecycle.js';
 import type { BindingResult, SessionEvidence } from './sessions/session-router.js';
 import { systemTimers, type Timers } from './timers.js';
 
@@ -171,9 +176,16 @@ export class ToolProxy {
    * An agent lifecycle event, as a command: `agent_loop_stopped`, `session:end` and `session:reset`
    * cancel that session's calls at once (each caller rejects synchronously, then each provider is
    * told); the event is then emitted on `hooks` for watchers. Says what was cancelled and why.
+   * `options.ageMs`: the event was raised that long ago (a hook delivered late), so it cancels only
+   * the calls that had started by then.
    */
-  lifecycle<K extends LifecycleEventName>(name: K, event: LifecycleEvents[K]): LifecycleOutcome {
-    const outcome = applyLifecycle(this.#calls.sessions, name, event);
+  lifecycle<K extends LifecycleEventName>(
+    name: K,
+    event: LifecycleEvents[K],
+    options: LifecycleOptions = {},
+  ): LifecycleOutcome {
+    const startedBy = raisedAt(options, this.#timers.now());
+    const outcome = applyLifecycle(this.#calls.sessions, name, event, startedBy);
     if (outcome.cancelled > 0) {
       const { session, reason, rule, scoped, unscoped } = outcome;
       this.#logger.info(

@@ -3,9 +3,14 @@
  * only; timings and heap figures are not asserted (this runs without --expose-gc, beside other
  * tests).
  */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runAgentsBench } from './bench/agents/bench.js';
+import { formatAgentsReport } from './bench/agents/report.js';
+import type { AgentCaseId } from './bench/agents/rounds.js';
 import { type BenchConfig, runBench } from './bench/bench.js';
 import { formatReport } from './bench/report.js';
+import { tmuxMissing } from './real-peers/claude-code-tmux.js';
+import { type McpPeerId, mcpPeerGate, REQUIRE_REAL_PEERS } from './support/mcp-peers.js';
 
 const TINY: BenchConfig = {
   quick: true,
@@ -108,3 +113,46 @@ it('runs every scenario at tiny sizes and reports medians, ratios and targets', 
   expect(text).toMatch(/^ {2}toolproxy serve \(loopback\) +hook → provider abort: p50 +3 /m);
   expect(text).toMatch(/^ {2}(PASS|FAIL) {2}B1 N=25/m);
 }, 120_000);
+
+/**
+ * The agents bench (test/bench/agents) at 1–2 rounds against each real agent the peers cache has:
+ * each case completes with one round per round asked and well-ordered moments. Skipped, or
+ * required, exactly as the real-peer suites are (TOOLPROXY_REQUIRE_REAL_PEERS).
+ */
+describe('agents bench', () => {
+  const cases: ReadonlyArray<{ peer: McpPeerId; ids: AgentCaseId[]; rounds: number }> = [
+    { peer: 'hermes-agent', ids: ['hermes-invoke-hook'], rounds: 2 },
+    { peer: 'docker-agent', ids: ['docker-agent-sigint'], rounds: 2 },
+    { peer: 'claude-code', ids: ['claude-p-sigint', 'claude-p-sigterm', 'claude-esc'], rounds: 1 },
+  ];
+  for (const { peer, ids, rounds } of cases) {
+    const gate = mcpPeerGate(`agents bench (${peer})`, [peer]);
+    it.skipIf(gate.skip)(
+      `${ids.join(', ')}: ${rounds} round(s) each`,
+      async () => {
+        gate.peers();
+        // Interactive Claude Code needs tmux; without it (and peers not required) that case says why.
+        const noTmux = peer === 'claude-code' && !REQUIRE_REAL_PEERS ? tmuxMissing() : undefined;
+        const report = await runAgentsBench({ rounds, only: ids });
+        const measured = ids.filter((id) => id !== 'claude-esc' || noTmux === undefined);
+        expect(report.unavailable).toEqual(
+          noTmux === undefined ? [] : [{ id: 'claude-esc', reason: noTmux }],
+        );
+        expect(report.cases.map((result) => result.id)).toEqual(measured);
+        for (const result of report.cases) {
+          expect(result.rounds, result.id).toHaveLength(rounds);
+          for (const round of result.rounds) {
+            expect(round.serveAt, result.id).toBeGreaterThanOrEqual(round.interruptAt);
+            expect(round.abortAt, result.id).toBeGreaterThanOrEqual(round.serveAt);
+            expect(round.abortAt - round.interruptAt, result.id).toBeLessThan(20_000);
+          }
+          const { total } = result.figures;
+          expect(total.median).toBeLessThanOrEqual(total.p95);
+          expect(total.p95).toBeLessThanOrEqual(total.max);
+        }
+        expect(formatAgentsReport(report)).toContain('interrupt → abort');
+      },
+      600_000,
+    );
+  }
+});

@@ -6,8 +6,12 @@
  * raises meanwhile; the session hooks go to their paths with their kwargs, the secret and the
  * URL's path prefix; agent_loop_stopped is registered only where hermes knows it.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapAgentHook } from '../proxy/hooks/index.js';
+import { HookIngress, hookEventFromPath } from '../proxy/hooks/ingress.js';
+import { observe, setup } from './support/harness.js';
 import {
   ALL_HOOKS,
   closedPort,
@@ -128,6 +132,60 @@ describe.skipIf(python === undefined)('hermes plugin delivery (python3)', () => 
     expect(
       countLogs(refused, /^WARNING toolproxy: agent_loop_stopped refused by the proxy \(401\)/),
     ).toBe(1);
+  }, 30_000);
+
+  it('each try carries X-Toolproxy-Event-Age-Ms, measured anew: whole ms, growing by at least the backoff', async () => {
+    let unavailable = 3;
+    const flaky = await endpoint(() => (unavailable-- > 0 ? 503 : 200));
+    const report = await drive(
+      { fire: [{ hook: 'agent_loop_stopped', kwargs: stopKwargs('s1') }], flush_timeout: 10 },
+      { TOOLPROXY_URL: flaky.url },
+    );
+    expect(report.flushed).toBe(true);
+    const ages = flaky.received.map((request) => request.headers['x-toolproxy-event-age-ms']);
+    expect(ages).toHaveLength(4);
+    for (const age of ages) expect(age).toMatch(/^(0|[1-9][0-9]*)$/);
+    const ms = ages.map(Number);
+    // The first try goes at once; every later one waits its backoff (50, 100, 200 ms) at least.
+    expect(ms[0]).toBeLessThan(2_000);
+    for (let i = 1; i < ms.length; i++) expect(ms[i]).toBeGreaterThan(ms[i - 1]!);
+    expect(ms.at(-1)! - ms[0]!).toBeGreaterThanOrEqual(340);
+  }, 30_000);
+
+  it("against the real ingress, a stop that gets through after retries leaves the next turn's call alone", async () => {
+    const { proxy } = await setup({ defaultTimeoutMs: 60_000 });
+    cleanups.push(() => proxy.close());
+    const ingress = new HookIngress(proxy, { requireSecret: false });
+    const stopped = observe(proxy.call('ping', {}, { sessionKey: 'chat-1' }));
+    let next: ReturnType<typeof observe> | undefined;
+    let unavailable = 3;
+    const server = createServer((request, response) => {
+      if (unavailable-- > 0) {
+        // The proxy is restarting. By the third try (150 ms of backoff after the stop was raised:
+        // far more than a request's transit, the guard's precision) the chat's next turn has
+        // begun and made its call.
+        if (unavailable === 0) next = observe(proxy.call('ping', {}, { sessionKey: 'chat-1' }));
+        request.resume();
+        response.writeHead(503).end('{"accepted":false,"error":"restarting"}');
+        return;
+      }
+      void ingress.handle(request, response, hookEventFromPath(request.url) ?? '');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const report = await drive(
+      { fire: [{ hook: 'agent_loop_stopped', kwargs: stopKwargs('chat-1') }], flush_timeout: 10 },
+      { TOOLPROXY_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    );
+    expect(report.flushed).toBe(true);
+    expect(countLogs(report, /agent_loop_stopped delivered \(200\)/)).toBe(1);
+    await expect(stopped.promise).rejects.toMatchObject({ reason: 'agent-loop-stopped' });
+    expect(next?.state()).toBe('pending');
+    expect(proxy.pendingCalls).toBe(1);
+    // What the stop would do without the guard: take the next turn's call too.
+    expect(proxy.lifecycle('agent_loop_stopped', { session_key: 'chat-1' })).toMatchObject({
+      cancelled: 1,
+    });
   }, 30_000);
 
   it('keeps its connection open between stops, and takes a new one when the proxy closed it', async () => {

@@ -14,6 +14,10 @@ ever raises into hermes. Standard library only. Environment (read at each delive
 - ``TOOLPROXY_URL``: the proxy, default ``http://127.0.0.1:7300``.
 - ``TOOLPROXY_HOOK_SECRET``: sent as ``Authorization: Bearer <secret>`` when set (the proxy asks
   for it when it is bound to an address other than loopback; it is the proxy's signing secret).
+
+Each POST carries ``X-Toolproxy-Event-Age-Ms``: the milliseconds since hermes raised the event,
+measured anew for each try. A stop that gets through only after retries then cancels just the calls
+that had started when it was raised, not those of the turn that began meanwhile.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ CAPACITY = 1024
 WORKERS = 4
 #: Answers worth another try: the proxy is starting, overloaded or behind a gateway that is.
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: The header saying how long ago the event was raised (ms); the proxy accepts 0 to MAX_AGE_MS.
+AGE_HEADER = "X-Toolproxy-Event-Age-Ms"
+MAX_AGE_MS = 600_000
 
 #: The hooks forwarded (``agent_loop_stopped`` is the newest: see ``hooks_to_register``), each with
 #: the kwargs naming the session it is about. Events for one (hook, session) coalesce.
@@ -166,8 +173,15 @@ def _post(url: str, body: bytes, headers: Dict[str, str]) -> Tuple[int, bytes]:
         raise
 
 
-def deliver(hook: str, body: bytes) -> str:
-    """POSTs one event; DELIVERED, RETRY (worth another try) or FAILED (never will be)."""
+def age_header(raised_at: float, now: float) -> str:
+    """The age of an event raised at ``raised_at`` (``time.monotonic()``), as the header's value:
+    whole milliseconds, within what the proxy accepts."""
+    return str(min(MAX_AGE_MS, max(0, int((now - raised_at) * 1000))))
+
+
+def deliver(hook: str, body: bytes, raised_at: Optional[float] = None) -> str:
+    """POSTs one event raised at ``raised_at`` (``time.monotonic()``; None: now); DELIVERED,
+    RETRY (worth another try) or FAILED (never will be)."""
     base = os.environ.get("TOOLPROXY_URL") or DEFAULT_URL
     url = hook_url(base, hook)
     if url is None:
@@ -176,6 +190,8 @@ def deliver(hook: str, body: bytes) -> str:
         )
         return FAILED
     headers = {"Content-Type": "application/json"}
+    if raised_at is not None:
+        headers[AGE_HEADER] = age_header(raised_at, time.monotonic())
     secret = os.environ.get("TOOLPROXY_HOOK_SECRET")
     if secret:
         headers["Authorization"] = f"Bearer {secret}"
@@ -211,7 +227,7 @@ class _Sender:
     """Waiting events, one per (hook, session), and the daemon threads that deliver them. Started
     by ``register`` (and again after a fork, which leaves the child without its threads)."""
 
-    def __init__(self, deliver_one: Callable[[str, bytes], str]) -> None:
+    def __init__(self, deliver_one: Callable[[str, bytes, float], str]) -> None:
         self._deliver = deliver_one
         self._reset()
         if hasattr(os, "register_at_fork"):
@@ -291,7 +307,7 @@ class _Sender:
                         event.hook, event.session, age,
                     )
                 else:
-                    outcome = self._deliver(event.hook, event.body)
+                    outcome = self._deliver(event.hook, event.body, event.raised_at)
             except Exception:
                 logger.debug("toolproxy: delivery failed", exc_info=True)
             with self._changed:

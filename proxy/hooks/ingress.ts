@@ -21,6 +21,7 @@ import {
   type ToolProxy,
 } from '../../src/index.js';
 import { bearerMatches } from '../bearer.js';
+import { EVENT_AGE_HEADER, parseEventAge } from './event-age.js';
 import { isKnownHookEvent, mapAgentHook, unknownEventReason } from './mapping.js';
 import { readLimited } from './read-limited.js';
 import type { MappedEvent, MappedHook } from './routes.js';
@@ -54,6 +55,11 @@ export interface HookAccepted {
   rule?: CancelRule;
   /** One entry per binding the hook gave: whether it placed a call or was remembered. */
   bound?: BindingResult[];
+  /**
+   * With `X-Toolproxy-Event-Age-Ms`: calls the events would have cancelled but left pending, as
+   * they started after the event was raised (the next turn's, when a stop arrives late).
+   */
+  spared?: number;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -122,6 +128,11 @@ export class HookIngress {
       this.#refuse(response, event, 404, unknownEventReason(event));
       return;
     }
+    const age = parseEventAge(request.headers[EVENT_AGE_HEADER]);
+    if (!age.ok) {
+      this.#refuse(response, event, 400, age.reason);
+      return;
+    }
     const body = await this.#readBody(request, response, event);
     if (body === undefined) return;
     let payload: unknown;
@@ -137,14 +148,18 @@ export class HookIngress {
       this.#refuse(response, event, mapped.status, mapped.reason);
       return;
     }
-    const answer = this.#apply(mapped);
-    const { events, cancelled, rule, bound } = answer;
-    this.#logger.info({ event, events, cancelled, rule, bound }, 'hook accepted');
+    const answer = this.#apply(mapped, age.ageMs);
+    const { events, cancelled, rule, bound, spared } = answer;
+    const ageMs = age.ageMs;
+    this.#logger.info({ event, events, cancelled, rule, bound, ageMs, spared }, 'hook accepted');
     reply(response, 200, answer);
   }
 
-  /** Hands the hook to the core: bindings first (a stop in the same hook then sees them). */
-  #apply(mapped: MappedHook): HookAccepted {
+  /**
+   * Hands the hook to the core: bindings first (a stop in the same hook then sees them). With
+   * `ageMs`, a cancelling event takes only the calls started by the time it was raised.
+   */
+  #apply(mapped: MappedHook, ageMs: number | undefined): HookAccepted {
     const answer: HookAccepted = {
       accepted: true,
       events: mapped.events.map((mappedEvent) => mappedEvent.name),
@@ -155,8 +170,9 @@ export class HookIngress {
     if (mapped.bindings.length > 0)
       answer.bound = mapped.bindings.map((evidence) => this.#proxy.bindSession(evidence));
     for (const { name, payload } of mapped.events) {
-      const outcome = this.#proxy.lifecycle(name, payload);
+      const outcome = this.#proxy.lifecycle(name, payload, ageMs === undefined ? {} : { ageMs });
       if (outcome.session !== undefined) answer.session = outcome.session;
+      if (outcome.spared !== undefined) answer.spared = (answer.spared ?? 0) + outcome.spared;
       if (outcome.rule === 'none') continue;
       answer.rule = outcome.rule;
       answer.cancelled += outcome.cancelled;

@@ -117,17 +117,47 @@ export class CallTable {
   takeSession(
     session: string | undefined,
     withUnbound: boolean,
-  ): { own: PendingCall[]; unbound: PendingCall[] } {
+    startedBy?: number,
+  ): { own: PendingCall[]; unbound: PendingCall[]; spared: number } {
+    if (startedBy !== undefined) return this.#takeStartedBy(session, withUnbound, startedBy);
     if (session === undefined) {
       this.#bySession.clear();
-      return { own: [], unbound: [...this.#byId.values()] };
+      return { own: [], unbound: [...this.#byId.values()], spared: 0 };
     }
     const own = this.#bySession.get(session);
     this.#bySession.delete(session);
-    if (!withUnbound) return { own: [...(own ?? [])], unbound: [] };
+    if (!withUnbound) return { own: [...(own ?? [])], unbound: [], spared: 0 };
     const unbound = this.#bySession.get(NO_SESSION);
     this.#bySession.delete(NO_SESSION);
-    return { own: [...(own ?? [])], unbound: [...(unbound ?? [])] };
+    return { own: [...(own ?? [])], unbound: [...(unbound ?? [])], spared: 0 };
+  }
+
+  /**
+   * `takeSession` for a stop raised at `startedBy`: only calls that started at or before it are
+   * taken out (and dropped from the session index one by one); the later ones stay, counted.
+   */
+  #takeStartedBy(
+    session: string | undefined,
+    withUnbound: boolean,
+    startedBy: number,
+  ): { own: PendingCall[]; unbound: PendingCall[]; spared: number } {
+    let spared = 0;
+    const take = (slot: SessionSlot): PendingCall[] => {
+      const set = this.#bySession.get(slot);
+      if (set === undefined) return [];
+      const taken: PendingCall[] = [];
+      for (const call of set) {
+        if (call.startedAt <= startedBy) taken.push(call);
+        else spared++;
+      }
+      for (const call of taken) set.delete(call);
+      if (set.size === 0 && slot !== NO_SESSION) this.#bySession.delete(slot);
+      return taken;
+    };
+    if (session === undefined)
+      return { own: [], unbound: [...this.#bySession.keys()].flatMap(take), spared };
+    const own = take(session);
+    return { own, unbound: withUnbound ? take(NO_SESSION) : [], spared };
   }
 
   /** Providers with calls pending. */

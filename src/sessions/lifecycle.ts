@@ -9,6 +9,24 @@ import type { CancelReason } from '../errors.js';
 import type { LifecycleEventName, LifecycleEvents } from '../hooks/events.js';
 import type { SessionCancel, SessionRouter } from './session-router.js';
 
+/** How `ToolProxy.lifecycle` takes one event. */
+export interface LifecycleOptions {
+  /**
+   * How long ago the agent raised the event, in ms (a whole number, 0 or more): a cancelling event
+   * then takes only the calls that started at or before that moment. Absent: raised now.
+   */
+  readonly ageMs?: number | undefined;
+}
+
+/** The moment an event of `options` was raised, on the clock `now` reads; undefined: now. */
+export function raisedAt(options: LifecycleOptions, now: number): number | undefined {
+  const { ageMs } = options;
+  if (ageMs === undefined) return undefined;
+  if (!Number.isSafeInteger(ageMs) || ageMs < 0)
+    throw new RangeError(`lifecycle: ageMs must be a whole number of ms, 0 or more, not ${ageMs}`);
+  return now - ageMs;
+}
+
 /** What `ToolProxy.lifecycle` did with one event. */
 export interface LifecycleOutcome extends SessionCancel {
   readonly event: LifecycleEventName;
@@ -30,18 +48,22 @@ const CANCEL_REASON_OF: Partial<Record<LifecycleEventName, CancelReason>> = {
 /** Events after which the session's bindings are forgotten (its connections may serve another). */
 const ENDS_SESSION: ReadonlySet<LifecycleEventName> = new Set(['session:end', 'session:reset']);
 
-/** Applies one lifecycle event: cancels what it cancels, forgets what it ends. */
+/**
+ * Applies one lifecycle event: cancels what it cancels, forgets what it ends. With `startedBy`
+ * (the moment the event was raised), only calls started at or before it are cancelled.
+ */
 export function applyLifecycle<K extends LifecycleEventName>(
   router: SessionRouter,
   name: K,
   event: LifecycleEvents[K],
+  startedBy?: number,
 ): LifecycleOutcome {
   const session = sessionOf(event);
   const reason = cancelReasonOf(name);
   if (reason === undefined)
     return { event: name, session, reason, rule: 'none', scoped: 0, unscoped: 0, cancelled: 0 };
   const error = cancelledError(reason, cancelDetailOf(name, event));
-  const cancel = router.cancel(session, error, endsSession(name));
+  const cancel = router.cancel(session, error, endsSession(name), startedBy);
   return { event: name, session, reason, ...cancel, cancelled: cancel.scoped + cancel.unscoped };
 }
 

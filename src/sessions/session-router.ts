@@ -32,6 +32,8 @@ export interface SessionCancel {
   readonly scoped: number;
   /** Other calls the rule took: unbound ones, or every call for an event naming no session. */
   readonly unscoped: number;
+  /** With a start-time bound: calls the rule applies to that started later, left pending. */
+  readonly spared?: number;
 }
 
 /** A hook's word that the call carrying `correlation` belongs to `session`. */
@@ -104,15 +106,30 @@ export class SessionRouter {
     return 'call';
   }
 
-  /** Cancels what a stop of `session` applies to (see the file comment). */
-  cancel(session: string | undefined, error: ToolProxyError, forget: boolean): SessionCancel {
+  /**
+   * Cancels what a stop of `session` applies to (see the file comment); with `startedBy`, only the
+   * calls that started at or before it (a stop raised then, delivered late, leaves the calls made
+   * since: the next turn's).
+   */
+  cancel(
+    session: string | undefined,
+    error: ToolProxyError,
+    forget: boolean,
+    startedBy?: number,
+  ): SessionCancel {
+    const bounded = startedBy !== undefined;
     if (session === undefined) {
-      const { unbound } = this.#table.takeSession(undefined, true);
+      const { unbound, spared } = this.#table.takeSession(undefined, true, startedBy);
       this.#failAll(unbound, error);
-      return { rule: 'every-call', scoped: 0, unscoped: unbound.length };
+      return {
+        rule: 'every-call',
+        scoped: 0,
+        unscoped: unbound.length,
+        ...(bounded ? { spared } : {}),
+      };
     }
     const known = this.#scopes.isKnown(session) || this.#table.hasSession(session);
-    const { own, unbound } = this.#table.takeSession(session, !known);
+    const { own, unbound, spared } = this.#table.takeSession(session, !known, startedBy);
     this.#failAll(own, error);
     this.#failAll(unbound, error);
     if (forget) this.#scopes.forgetSession(session);
@@ -120,6 +137,7 @@ export class SessionRouter {
       rule: known ? 'session' : 'session-and-unbound',
       scoped: own.length,
       unscoped: unbound.length,
+      ...(bounded ? { spared } : {}),
     };
   }
 

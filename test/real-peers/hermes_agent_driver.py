@@ -16,7 +16,8 @@ is one JSON line on stdout (hermes' own output goes to stderr):
   as later releases send it with ``forward_hermes_context: true``: on hermes' own MCP session and
   loop, under its per-server lock, ``call_tool(..., meta={"io.nous.hermes/context": context})``.
 - ``{"id", "op": "stop", "kwargs", "env"?, "watch_ms"?}``: sets ``env``, then ``invoke_hook`` on
-  the loop; answers when it was invoked (``invoked_at_ms``, epoch), how long it took (``hook_us``)
+  the loop; answers when it was invoked (``invoked_at_ms``, epoch; ``invoked_mono_ms``,
+  CLOCK_MONOTONIC as Node's ``process.hrtime``), how long it took (``hook_us``)
   and, over the ``watch_ms`` after it, how late the loop's 1 ms ticks came (``max_gap_ms``).
 - ``{"id", "op": "flush", "timeout"}``: waits for the plugin's deliveries (True when none left).
 - ``{"id", "op": "logs"}``: the plugin's log lines so far.
@@ -148,6 +149,7 @@ class Driver:
 
         os.environ.update(message.get("env", {}))
         invoked_at_ms = time.time_ns() / 1e6
+        invoked_mono_ms = time.monotonic_ns() / 1e6
         started = time.perf_counter_ns()
         plugins.invoke_hook("agent_loop_stopped", **message["kwargs"])
         returned = time.perf_counter_ns()
@@ -162,6 +164,7 @@ class Driver:
             ticks, max_gap, last = ticks + 1, max(max_gap, now - last), now
         return {
             "invoked_at_ms": invoked_at_ms,
+            "invoked_mono_ms": invoked_mono_ms,
             "hook_us": (returned - started) / 1000,
             "ticks": ticks,
             "max_gap_ms": max_gap * 1000,
