@@ -62,4 +62,10 @@ export interface ToolChannel {
    * the proxy then pings providers with calls in flight itself (`agent:ping`).
    */
   readonly livenessProbes?: boolean;
+  /**
+   * How much longer the transport keeps `identity` present if nothing more comes from it (the
+   * WebSocket bridge drops a peer that misses a ping). Calls sent to it carry no longer a
+   * `stale_after_ms`; undefined when the transport cannot tell.
+   */
+  silenceLeftMs?(identity: string): number | undefined;
 }

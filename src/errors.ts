@@ -26,6 +26,11 @@ export const ErrorCode = {
   ProxyClosed: 'PROXY_CLOSED',
   /** A tool definition on the provider side is unusable (bad name, schema, ...). */
   InvalidTool: 'INVALID_TOOL',
+  /**
+   * The call reached its provider later than the proxy vouched for it (`stale_after_ms`): the
+   * proxy may already have told the caller it failed, so the provider did not run it.
+   */
+  CallStale: 'CALL_STALE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -42,6 +42,12 @@ export {
   encodeFrame,
   type FrameProblem,
 } from './protocol/codec.js';
+export {
+  DEFAULT_MAX_JSON_DEPTH,
+  type JsonScan,
+  scanJson,
+  tooDeepMessage,
+} from './protocol/json-depth.js';
 // The wire's types and limits; its zod schemas stay internal (their shape is not an API).
 export {
   type AudioBlock,

@@ -1,6 +1,7 @@
 /**
  * The proxy's side of a channel: who is present, sending frames (never throwing), best-effort
- * notices, and the hello that makes providers (re)register.
+ * notices, and the hello that makes providers (re)register. Frames a provider dates calls by are
+ * stamped with the proxy's clock as they are handed over (PROTOCOL.md section 3.5).
  */
 import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from './channel.js';
 import { describeUnknown } from './errors.js';
@@ -19,17 +20,28 @@ export interface LinkEvents {
   closed(error: Error | undefined): void;
 }
 
+/** Stamped with `sent_at_ms`: the call itself, and frames that keep a provider's estimate fresh. */
+const STAMPED: ReadonlySet<OutboundProxyFrame['type']> = new Set([
+  'agent:hello',
+  'agent:ping',
+  'agent:tool-registered',
+  'agent:tool-call',
+]);
+
 export class ProviderLink {
   readonly #peers = new Set<string>();
   readonly #logger: Logger;
   readonly #stats: ProxyStats;
+  /** The proxy's clock (epoch ms), for `sent_at_ms`. */
+  readonly #now: () => number;
   #channel: ToolChannel | undefined;
   /** Notices sent while closing, so close() can wait for them (bounded). */
   #draining: Promise<void>[] | undefined;
 
-  constructor(logger: Logger, stats: ProxyStats) {
+  constructor(logger: Logger, stats: ProxyStats, now: () => number = Date.now) {
     this.#logger = logger;
     this.#stats = stats;
+    this.#now = now;
   }
 
   get started(): boolean {
@@ -104,11 +116,20 @@ export class ProviderLink {
     const channel = this.#channel;
     if (channel === undefined) return failed(new Error('not connected'));
     try {
-      const handed = channel.send(to, encodeFrame(frame));
+      const stamped = STAMPED.has(frame.type) ? { ...frame, sent_at_ms: this.#now() } : frame;
+      const handed = channel.send(to, encodeFrame(stamped));
       return handed === undefined ? undefined : handed.catch(failed);
     } catch (error) {
       return failed(error);
     }
+  }
+
+  /**
+   * How much longer the transport would keep `identity` if it heard nothing more from it (the
+   * WebSocket bridge's ping window); undefined when the transport cannot say.
+   */
+  silenceLeftMs(identity: string): number | undefined {
+    return this.#channel?.silenceLeftMs?.(identity);
   }
 
   /** Tells every peer present that the proxy is (back) here. */

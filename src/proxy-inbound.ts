@@ -4,16 +4,18 @@
  */
 
 import type { CallTable } from './calls/call-table.js';
-import { invalidResultError, remoteError } from './calls/messages.js';
+import { callStaleError, invalidResultError, remoteError } from './calls/messages.js';
 import type { PendingCall, ProgressUpdate } from './calls/pending-call.js';
 import { ToolResultContent } from './calls/rich-result.js';
 import type { PeerInfo } from './channel.js';
+import { ErrorCode } from './errors.js';
 import { refuseMalformedRegistration, register, registerBatch } from './inbound-registration.js';
-import { frameRateDetail, resultTooLargeError } from './limits/messages.js';
+import { frameRateDetail, resultTooDeepError, resultTooLargeError } from './limits/messages.js';
 import { mayBeOwnResult } from './limits/own-result.js';
 import type { ProviderLimits } from './limits/provider-limits.js';
 import type { Logger } from './logger.js';
 import { type DecodeResult, decodeFrame } from './protocol/codec.js';
+import { type JsonScan, scanJson } from './protocol/json-depth.js';
 import {
   type OutboundProxyFrame,
   type ProviderFrame,
@@ -47,12 +49,24 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
     return;
   }
   ctx.heard(from.identity, false);
-  const over = ctx.limits.takeFrame(from.identity, text.length);
+  const { maxFrameDepth, charsPerStructural } = ctx.limits.limits;
+  // Scanned only once admitted on its length: a frame over budget is dropped unread, as before.
+  let scan: JsonScan | undefined;
+  let cost = text.length;
+  const over = ctx.limits.takeFrame(from.identity, text.length, () => {
+    if (text.length > ctx.maxFrameChars) return 0; // refused unread as too large
+    scan = scanJson(text, maxFrameDepth);
+    cost += charsPerStructural * scan.structural;
+    return cost - text.length;
+  });
   if (over !== undefined) {
     handleOverBudget(ctx, from.identity, text, over);
     return;
   }
-  const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
+  const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars, {
+    maxDepth: maxFrameDepth,
+    ...(scan === undefined ? {} : { scan }),
+  });
   if (!decoded.ok) {
     handleUndecodable(ctx, from.identity, decoded, text);
     return;
@@ -71,7 +85,7 @@ export function handleProviderFrame(ctx: InboundContext, from: PeerInfo, text: s
     case 'client:tool-result':
       // Results settle calls the agent made: they are not charged to the provider's budget.
       if (result(ctx, from.identity, frame, text.length))
-        ctx.limits.refundFrame(from.identity, text.length);
+        ctx.limits.refundFrame(from.identity, cost);
       return;
     case 'client:tool-progress':
       progress(ctx, from.identity, frame);
@@ -97,12 +111,14 @@ function handleOverBudget(
   over: 'frames' | 'chars',
 ): void {
   if (mayBeOwnResult(ctx.calls, sender, text, ctx.maxFrameChars)) {
-    const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars);
+    const decoded = decodeFrame(text, ProviderFrameSchemas, ctx.maxFrameChars, {
+      maxDepth: ctx.limits.limits.maxFrameDepth,
+    });
     if (decoded.ok && decoded.frame.type === 'client:tool-result') {
       result(ctx, sender, decoded.frame, text.length);
       return;
     }
-    if (!decoded.ok && (decoded.type === 'client:tool-result' || decoded.problem === 'too-large')) {
+    if (!decoded.ok && (decoded.type === 'client:tool-result' || unread(decoded.problem))) {
       handleUndecodable(ctx, sender, decoded, text);
       return;
     }
@@ -174,6 +190,8 @@ function result(
   }
   const tool = call.spec.tool.exposedName;
   if (typeof error === 'string') call.fail('remote-error', remoteError(tool, call.callId, error));
+  else if (error.code === ErrorCode.CallStale)
+    call.fail('remote-error', callStaleError(tool, call.callId, error.message));
   else
     call.fail(
       'remote-error',
@@ -260,24 +278,29 @@ function handleUndecodable(
     ctx.logger.debug({ sender, type: decoded.type }, 'unknown frame type: ignored');
     return;
   }
-  if (decoded.problem === 'too-large') frames.tooLarge++;
+  if (unread(decoded.problem)) frames.tooLarge++;
   else frames.malformed++;
   ctx.logger.warn(
     { sender, type: decoded.type, problem: decoded.problem, error: decoded.error },
     'protocol error: frame dropped',
   );
-  const raw = decoded.problem === 'too-large' ? oversizeResultHead(text) : decoded.raw;
+  const raw = unread(decoded.problem) ? oversizeResultHead(text) : decoded.raw;
   if (raw === undefined) return;
   if (decoded.type === 'client:tool-register') {
     refuseMalformedRegistration(ctx, sender, raw, decoded.field ?? '', decoded.error);
-  } else if (decoded.type === 'client:tool-result' || decoded.problem === 'too-large') {
-    const oversize = decoded.problem === 'too-large' ? text.length : undefined;
-    failMalformedResult(ctx, sender, raw, decoded.error, oversize);
+  } else if (decoded.type === 'client:tool-result' || unread(decoded.problem)) {
+    const unparsed = unread(decoded.problem) ? decoded.problem : undefined;
+    failMalformedResult(ctx, sender, raw, decoded.error, unparsed, text.length);
   }
 }
 
+/** Refused before parsing (too large, or nested too deep): only the frame's head can be read. */
+function unread(problem: string): problem is 'too-large' | 'too-deep' {
+  return problem === 'too-large' || problem === 'too-deep';
+}
+
 /**
- * An oversize frame is not parsed, but if its head shows a result's `type` and `call_id` (the order
+ * An oversize (or too deep) frame is not parsed, but if its head shows a result's `type` and `call_id` (the order
  * PROTOCOL.md asks for), the call can still fail at once instead of waiting for its deadline.
  */
 function oversizeResultHead(text: string): Record<string, unknown> | undefined {
@@ -293,12 +316,21 @@ function failMalformedResult(
   sender: string,
   raw: Record<string, unknown>,
   error: string,
-  oversize: number | undefined,
+  unparsed: 'too-large' | 'too-deep' | undefined,
+  size: number,
 ): void {
   if (typeof raw.call_id !== 'string') return;
   const call = ctx.calls.get(raw.call_id);
   if (call === undefined || call.spec.tool.provider !== sender) return;
-  if (oversize !== undefined) failTooLarge(ctx, call, oversize);
+  if (unparsed === 'too-large') failTooLarge(ctx, call, size);
+  else if (unparsed === 'too-deep') failTooDeep(ctx, call);
   else
     call.fail('invalid-result', invalidResultError(call.spec.tool.exposedName, call.callId, error));
+}
+
+function failTooDeep(ctx: InboundContext, call: PendingCall): void {
+  ctx.stats.results.tooLarge++;
+  const limit = ctx.limits.limits.maxFrameDepth;
+  ctx.logger.info({ callId: call.callId, limit }, 'result nested too deep: call failed');
+  call.fail('invalid-result', resultTooDeepError(call.spec.tool.exposedName, call.callId, limit));
 }

@@ -7,6 +7,7 @@ import PCancelable, { type OnCancelFunction } from 'p-cancelable';
 import { type CallLimitOptions, type CallLimits, resolveCallLimits } from './calls/call-limits.js';
 import { type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
 import type { PendingCall } from './calls/pending-call.js';
+import { resolveStaleCallMs, staleWindow } from './calls/stale-window.js';
 import type { LivenessOptions } from './calls/liveness.js';
 import { cancelledError, proxyClosedError, toolUnregisteredError } from './calls/messages.js';
 import type { ToolChannel } from './channel.js';
@@ -50,6 +51,14 @@ export interface ToolProxyOptions
    * calls in flight and gives up one that answers pings but goes silent. `false`: never.
    */
   liveness?: LivenessOptions | false;
+  /**
+   * How long after sending a call the proxy may give up on its provider, sent as the call's
+   * `stale_after_ms`: a provider that gets the call later answers CALL_STALE without running it
+   * (PROTOCOL.md section 3.5). Default: the liveness timeout (4,000 ms); a transport or the
+   * liveness probe that can tell a provider's window is shorter narrows it per call. `false`: the
+   * field is not sent.
+   */
+  staleCallMs?: number | false;
   timers?: Timers;
   logger?: Logger;
 }
@@ -73,6 +82,7 @@ export class ToolProxy {
   readonly #inbound: InboundContext;
   readonly #providerLimits: ProviderLimits;
   readonly #presence: ProviderPresence;
+  readonly #staleCallMs: number | undefined;
   /** The request `call()` is starting, handed to `#startCall` (see there). */
   #starting: { name: string; args: Record<string, unknown>; options: CallOptions } | undefined;
   #closed = false;
@@ -86,7 +96,8 @@ export class ToolProxy {
       onChange: (change) => this.#registryChanged(change),
     });
     this.#limits = resolveCallLimits(options);
-    this.#link = new ProviderLink(this.#logger, this.#stats);
+    this.#staleCallMs = resolveStaleCallMs(options.staleCallMs, options.liveness);
+    this.#link = new ProviderLink(this.#logger, this.#stats, () => this.#timers.now());
     this.#calls = new CallRunner({
       registry: this.#registry,
       link: this.#link,
@@ -95,6 +106,11 @@ export class ToolProxy {
       timers: this.#timers,
       limits: this.#limits,
       liveness: { callStarted: () => this.#presence.liveness?.callStarted() },
+      staleAfterMs: (provider) =>
+        staleWindow(this.#staleCallMs, [
+          this.#presence.liveness?.silenceLeftMs(provider),
+          this.#link.silenceLeftMs(provider),
+        ]),
     });
     const maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
     const maxToolsPerProvider = options.maxToolsPerProvider ?? DEFAULT_MAX_TOOLS_PER_PROVIDER;

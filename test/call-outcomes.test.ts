@@ -24,6 +24,8 @@ describe('a call that is answered', () => {
         name: 'move_arm',
         arguments: { x: 1, y: 2 },
         timeout_ms: 30_000,
+        sent_at_ms: Date.now(),
+        stale_after_ms: 4_000,
       },
     ]);
     await robot.result(robot.callId(), { moved: true });

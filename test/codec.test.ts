@@ -226,7 +226,9 @@ describe('decodeFrame: problems', () => {
     for (const text of texts) {
       expect(() => decode(text), text.slice(0, 40)).not.toThrow();
     }
-    expect(decode(deepObject).ok).toBe(true);
+    // Past the depth cap (64), refused before JSON.parse ever sees it.
+    expect(failure(deepObject)).toMatchObject({ problem: 'too-deep' });
+    expect(failure(deep)).toMatchObject({ problem: 'too-deep' });
     // 1e400 parses as Infinity, which progress refuses.
     expect(failure('{"type":"client:tool-progress","call_id":"x","progress":1e400}')).toMatchObject(
       { problem: 'invalid', field: 'progress' },

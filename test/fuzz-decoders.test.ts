@@ -95,7 +95,8 @@ describe('fuzzing the decoders', () => {
     expect(Object.keys(summary.replies)).toEqual(
       expect.arrayContaining([
         'result:echo:ok',
-        'result:echo:error',
+        // Calls too deep to parse, answered from their head (echo's errors were such calls).
+        'result:too-deep:error',
         'result:strict:ok',
         'result:strict:error',
         'result:nope:error',
@@ -130,8 +131,7 @@ function collector(): () => void {
 
 describe('schema bombs get a clear answer', () => {
   it.each<[string, unknown]>([
-    ['nested 40 deep', nestedSchema(40)],
-    ['100,000 nested arrays', `{"type":"object","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`],
+    ['nested 20 deep (past the schema cap of 32)', nestedSchema(20)],
     [
       'an enum over the node cap',
       { type: 'object', properties: { e: { enum: Array.from({ length: 12_000 }, (_, i) => i) } } },
@@ -169,6 +169,22 @@ describe('schema bombs get a clear answer', () => {
       detail: expect.any(String),
     });
     expect(String(reply.detail)).not.toBe('');
+  });
+
+  // Past the frame depth cap (64) a frame is not parsed at all: dropped and counted like an
+  // oversize one, before the schema compiler could see it (PROTOCOL.md section 13).
+  it.each<[string, unknown]>([
+    ['nested 40 deep', nestedSchema(40)],
+    ['100,000 nested arrays', `{"type":"object","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`],
+  ])('%s: refused unparsed, counted as too large', async (_what, schema) => {
+    const { room, proxy } = await startProxy();
+    const robot = await WirePeer.join(room, 'robot');
+    const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+    await robot.sendText(`{"type":"client:tool-register","name":"bomb","input_schema":${text}}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(proxy.stats().frames).toMatchObject({ tooLarge: 1, malformed: 0 });
+    expect(proxy.tools()).toEqual([]);
+    await proxy.close();
   });
 
   it('a catastrophic pattern compiles, and validating a long input stays linear (RE2)', async () => {

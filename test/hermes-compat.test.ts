@@ -91,7 +91,12 @@ describe('hermes-livekit v0.3 client', () => {
     client.clear();
     await registerNotify();
     expect(client.frames()).toEqual([
-      { type: 'agent:tool-registered', name: 'desktop_notify', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'desktop_notify',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
     expect(proxy.tools()).toEqual([
       expect.objectContaining({
@@ -116,7 +121,12 @@ describe('hermes-livekit v0.3 client', () => {
     });
     await flush();
     expect(client.frames()).toEqual([
-      { type: 'agent:tool-registered', name: 'ping', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'ping',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
   });
 

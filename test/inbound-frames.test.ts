@@ -43,7 +43,12 @@ describe('registration', () => {
   it('a valid registration is confirmed and the tool is exposed', async () => {
     await register(robot, 'move_arm');
     expect(robot.frames('agent:tool-registered')).toEqual([
-      { type: 'agent:tool-registered', name: 'move_arm', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'move_arm',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
     expect(proxy.tools().map((t) => [t.name, t.provider])).toEqual([['move_arm', 'robot']]);
     expect(mallory.frames()).toEqual([]);
@@ -126,13 +131,15 @@ describe('registration', () => {
         success: false,
         reason: 'schema-invalid',
         detail: expect.stringContaining('input_schema'),
+        sent_at_ms: expect.any(Number),
       },
     ]);
     expect(proxy.tools()).toEqual([]);
   });
 
   it('a hostile nesting depth is refused as schema-invalid, with a reply', async () => {
-    const depth = 100_000;
+    // Deeper than the schema cap (32), within the frame cap (64): parsed, then refused.
+    const depth = 50;
     const nested = `${'{"not":'.repeat(depth)}{}${'}'.repeat(depth)}`;
     await robot.sendText(
       `{"type":"client:tool-register","name":"deep","input_schema":{"type":"object","properties":{"x":${nested}}}}`,
@@ -141,6 +148,18 @@ describe('registration', () => {
     expect(robot.frames('agent:tool-registered')).toEqual([
       expect.objectContaining({ name: 'deep', success: false, reason: 'schema-invalid' }),
     ]);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('a nesting depth past the frame cap is dropped unparsed, counted as too large', async () => {
+    const depth = 100_000;
+    const nested = `${'{"not":'.repeat(depth)}{}${'}'.repeat(depth)}`;
+    await robot.sendText(
+      `{"type":"client:tool-register","name":"deep","input_schema":{"type":"object","properties":{"x":${nested}}}}`,
+    );
+    await flush();
+    expect(robot.frames()).toEqual([]);
+    expect(proxy.stats().frames).toMatchObject({ tooLarge: 1, malformed: 0 });
     expect(logger.error).not.toHaveBeenCalled();
   });
 
@@ -169,8 +188,18 @@ describe('registration', () => {
     await register(robot, 'grip');
     await register(robot, 'grip');
     expect(robot.frames('agent:tool-registered')).toEqual([
-      { type: 'agent:tool-registered', name: 'grip', success: true },
-      { type: 'agent:tool-registered', name: 'grip', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'grip',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
+      {
+        type: 'agent:tool-registered',
+        name: 'grip',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
     expect(proxy.tools()).toHaveLength(1);
   });
@@ -187,7 +216,7 @@ describe('registration limits and policy', () => {
     await register(robot, 'b');
     await register(mallory, 'c');
     expect(robot.frames('agent:tool-registered')).toEqual([
-      { type: 'agent:tool-registered', name: 'a', success: true },
+      { type: 'agent:tool-registered', name: 'a', success: true, sent_at_ms: expect.any(Number) },
       expect.objectContaining({ name: 'b', success: false, reason: 'too-many-tools' }),
     ]);
     expect(mallory.frames('agent:tool-registered')).toEqual([
@@ -197,6 +226,7 @@ describe('registration limits and policy', () => {
         success: false,
         reason: 'not-allowed',
         detail: 'not on the list',
+        sent_at_ms: expect.any(Number),
       },
     ]);
   });
@@ -258,7 +288,12 @@ describe('frames that cannot be decoded', () => {
     }
     await register(robot, 'grip');
     expect(robot.frames()).toEqual([
-      { type: 'agent:tool-registered', name: 'grip', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'grip',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
     expect(proxy.stats().frames).toEqual({
       received: 6,
@@ -282,7 +317,12 @@ describe('client:tool-register-batch', () => {
     });
     await flush();
     expect(robot.frames()).toEqual(
-      ['a', 'b', 'c'].map((name) => ({ type: 'agent:tool-registered', name, success: true })),
+      ['a', 'b', 'c'].map((name) => ({
+        type: 'agent:tool-registered',
+        name,
+        success: true,
+        sent_at_ms: expect.any(Number),
+      })),
     );
     expect(proxy.tools().map((t) => t.name)).toEqual(['a', 'b', 'c']);
   });
@@ -300,7 +340,12 @@ describe('client:tool-register-batch', () => {
     });
     await flush();
     expect(robot.frames('agent:tool-registered')).toEqual([
-      { type: 'agent:tool-registered', name: 'good', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'good',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
       expect.objectContaining({ name: 'bad name', success: false, reason: 'name-invalid' }),
       expect.objectContaining({ name: 'no_schema', success: false, reason: 'schema-invalid' }),
       expect.objectContaining({ name: 'meta', success: false, reason: 'metadata-invalid' }),
@@ -351,8 +396,8 @@ describe('client:tool-register-batch', () => {
     });
     await flush();
     expect(robot.frames()).toEqual([
-      { type: 'agent:tool-registered', name: 'b', success: true },
-      { type: 'agent:tool-registered', name: 'd', success: true },
+      { type: 'agent:tool-registered', name: 'b', success: true, sent_at_ms: expect.any(Number) },
+      { type: 'agent:tool-registered', name: 'd', success: true, sent_at_ms: expect.any(Number) },
     ]);
     expect(proxy.tools().map((t) => `${t.provider}:${t.name}`)).toEqual([
       'robot:b',

@@ -50,6 +50,7 @@ describe('registration budget', () => {
         reason: 'rate-limited',
         detail: 'over 10 registrations per second (burst 5); retry after 100 ms',
         retry_after_ms: 100,
+        sent_at_ms: expect.any(Number),
       })),
     );
     expect(proxy.tools()).toHaveLength(5);
@@ -62,7 +63,9 @@ describe('registration budget', () => {
     await vi.advanceTimersByTimeAsync(100);
     await robot.send(registerFrame('t5'));
     await flush();
-    expect(robot.frames()).toEqual([{ type: 'agent:tool-registered', name: 't5', success: true }]);
+    expect(robot.frames()).toEqual([
+      { type: 'agent:tool-registered', name: 't5', success: true, sent_at_ms: expect.any(Number) },
+    ]);
   });
 
   it('each tool of a batch counts; the ones over budget are answered one by one', async () => {
@@ -98,7 +101,12 @@ describe('registration budget', () => {
       'rate-limited',
     ]);
     expect(robot.frames()).toEqual([
-      { type: 'agent:tool-registered', name: 'grip', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'grip',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
   });
 });
@@ -216,17 +224,22 @@ describe('frame budget', () => {
     await robot.send(registerFrame('late_tool'));
     await flush();
     expect(robot.frames()).toEqual([
-      { type: 'agent:tool-registered', name: 'late_tool', success: true },
+      {
+        type: 'agent:tool-registered',
+        name: 'late_tool',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
     ]);
     expect(proxy.stats().frames.rateLimited).toBe(0);
   });
 });
 
 describe('character budget', () => {
-  // 5 frames of 4,000 chars fit the burst; then 10,000 chars a second.
+  // 5 frames of 3,950 chars (3,660 and 9 structural ones at 32 each) fit the burst; then 10,000 a second.
   beforeEach(() => setup({ maxFrameChars: 5_000, charsPerSecond: 10_000, charBurst: 20_000 }));
   const padded = (n: number) =>
-    JSON.stringify({ type: 'client:tool-unregister', name: 'x', pad: 'p'.repeat(3_900), n });
+    JSON.stringify({ type: 'client:tool-unregister', name: 'x', pad: 'p'.repeat(3_600), n });
 
   it('big frames are dropped once their characters pass the budget, whatever their number', async () => {
     for (let i = 0; i < 12; i++) await flood.sendText(padded(i));

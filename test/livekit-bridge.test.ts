@@ -135,7 +135,12 @@ describe('LiveKit bridge, agent side', () => {
     await client.publish(register('desktop_notify'));
     await settle(server);
     expect(client.received).toContainEqual({
-      frame: { type: 'agent:tool-registered', name: 'desktop_notify', success: true },
+      frame: {
+        type: 'agent:tool-registered',
+        name: 'desktop_notify',
+        success: true,
+        sent_at_ms: expect.any(Number),
+      },
       topic: undefined,
       from: AGENT,
     });

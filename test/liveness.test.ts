@@ -51,6 +51,7 @@ describe('the proxy probes providers with calls in flight', () => {
     expect(wire.find((w) => w.frame.type === 'agent:ping')?.frame).toEqual({
       type: 'agent:ping',
       timeout_ms: 4_000,
+      sent_at_ms: expect.any(Number),
     });
     call.cancel();
     await flush();

@@ -25,6 +25,7 @@ describe('ToolProxy', () => {
         protocol_version: 1,
         default_timeout_ms: 20_000,
         max_tool_timeout_ms: 120_000,
+        sent_at_ms: Date.now(),
       },
     ]);
   });
@@ -101,6 +102,7 @@ describe('ToolProxy', () => {
         name: 'ping',
         success: true,
         exposed_name: expect.stringMatching(/^ping_[0-9a-f]{8}$/),
+        sent_at_ms: expect.any(Number),
       },
     ]);
     const exposed = String(other.frames('agent:tool-registered')[0]?.exposed_name);

@@ -33,6 +33,17 @@ describe('TokenBucket', () => {
     expect(bucket.msUntilNext(350)).toBe(50);
   });
 
+  it('a charge past what is left puts it into debt, refused until refilled past it', () => {
+    const bucket = new TokenBucket({ perSecond: 100, burst: 50 }, 0);
+    bucket.charge(0, 250); // 50 there: 200 in debt
+    expect(bucket.has(0, 1)).toBe(false);
+    expect(bucket.msUntilNext(0, 10)).toBe(2_100);
+    expect(bucket.has(2_099, 10)).toBe(false);
+    expect(bucket.take(2_100, 10)).toBe(true);
+    expect(bucket.isFull(2_100)).toBe(false);
+    expect(bucket.isFull(2_600)).toBe(true);
+  });
+
   it('never holds more than its burst, however long it was idle', () => {
     const bucket = new TokenBucket({ perSecond: 1_000, burst: 3 }, 0);
     expect(takeAll(bucket, 3_600_000)).toBe(3);
@@ -140,6 +151,8 @@ describe('resolveLimits', () => {
       chars: { perSecond: 4 * 1_048_576, burst: 8 * 1_048_576 },
       registrations: { perSecond: LIMIT_DEFAULTS.registrationsPerSecond, burst: 128 },
       maxResultChars: 1_048_576,
+      maxFrameDepth: 64,
+      charsPerStructural: 32,
     });
   });
 
@@ -163,6 +176,8 @@ describe('resolveLimits', () => {
       chars: undefined,
       registrations: undefined,
       maxResultChars: 1_000,
+      maxFrameDepth: 64,
+      charsPerStructural: 32,
     });
   });
 
@@ -183,6 +198,8 @@ describe('resolveLimits', () => {
     ['a negative result cap', { maxResultChars: -10 }],
     ['a zero character rate', { charsPerSecond: 0 }],
     ['a character burst below the frame cap', { charBurst: 999 }],
+    ['a frame depth below 8', { maxFrameDepth: 7 }],
+    ['a fractional frame depth', { maxFrameDepth: 64.5 }],
   ])('%s is refused with a RangeError', (_what, options) => {
     expect(() => resolveLimits(options, FRAME_CONTEXT)).toThrow(RangeError);
   });

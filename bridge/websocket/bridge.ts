@@ -85,6 +85,8 @@ export class WebSocketBridge implements ToolChannel {
   readonly #connections = new Map<string, Connection>();
   #handlers: ChannelHandlers | undefined;
   #pingTimer: unknown;
+  /** When the next ping round runs (the timers' clock). */
+  #nextPingAt = 0;
   #closed = false;
 
   constructor(options: WebSocketBridgeOptions) {
@@ -135,6 +137,18 @@ export class WebSocketBridge implements ToolChannel {
       if (error) this.#logger.debug({ to, error: error.message }, 'frame not delivered');
     });
     return Promise.resolve();
+  }
+
+  /**
+   * How much longer `to` stays connected if nothing more comes from it: one that has answered the
+   * last ping is dropped at the round after next, one that has not at the next. So a call sent to
+   * a provider already silent is vouched for only until its drop (PROTOCOL.md section 3.5).
+   */
+  silenceLeftMs(to: string): number | undefined {
+    const connection = this.#connections.get(to);
+    if (connection === undefined || this.#closed) return undefined;
+    const untilRound = Math.max(0, this.#nextPingAt - this.#timers.now());
+    return connection.alive ? untilRound + this.#pingMs : untilRound;
   }
 
   /**
@@ -266,6 +280,7 @@ export class WebSocketBridge implements ToolChannel {
   }
 
   #schedulePing(): void {
+    this.#nextPingAt = this.#timers.now() + this.#pingMs;
     this.#pingTimer = this.#timers.setTimeout(() => {
       if (this.#closed) return;
       this.#pingAll();

@@ -113,10 +113,13 @@ export async function startServe(
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections <= 0)
     throw new RangeError('serve: maxConnections must be a positive integer');
-  const proxy = new ToolProxy({ logger });
+  const { pingIntervalMs } = timeouts;
+  // Embedded, the bridge drops a provider that misses a ping: at most two intervals after it was
+  // last heard (the bridge narrows it per call to what is left). LiveKit: the liveness default.
+  const staleCallMs = config.livekit === undefined ? 2 * pingIntervalMs : undefined;
+  const proxy = new ToolProxy({ logger, staleCallMs });
   const loopback = isLoopback(config.host);
   const { apiKey, apiSecret } = config.keys;
-  const { pingIntervalMs } = timeouts;
   const providers = config.providers ?? 'attribute';
   const channel =
     config.livekit === undefined

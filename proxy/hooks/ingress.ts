@@ -15,10 +15,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type BindingResult,
   type CancelRule,
+  DEFAULT_MAX_JSON_DEPTH,
   describeUnknown,
   type Logger,
+  scanJson,
   silentLogger,
   type ToolProxy,
+  tooDeepMessage,
 } from '../../src/index.js';
 import { bearerMatches } from '../bearer.js';
 import { EVENT_AGE_HEADER, parseEventAge } from './event-age.js';
@@ -135,6 +138,11 @@ export class HookIngress {
     }
     const body = await this.#readBody(request, response, event);
     if (body === undefined) return;
+    // Parse time grows with nesting, not size: a deep body is refused before it is parsed.
+    if (scanJson(body, DEFAULT_MAX_JSON_DEPTH).tooDeep) {
+      this.#refuse(response, event, 400, tooDeepMessage('the body', DEFAULT_MAX_JSON_DEPTH));
+      return;
+    }
     let payload: unknown;
     try {
       payload = JSON.parse(body);

@@ -2,12 +2,15 @@
  * Reads a POST's JSON body for the MCP endpoint, within the MCP SDK's own size limit and answering
  * as its transport would (413, 400 parse error): the endpoint must see which requests a POST
  * carries (an `initialize`, which `tools/call` ids) before it hands the parsed body to the transport.
+ * A body nested deeper than `DEFAULT_MAX_JSON_DEPTH` is refused unparsed, as a parse error: its
+ * parse time grows with its nesting, not its size (PROTOCOL.md section 13).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   DEFAULT_MAX_REQUEST_BODY_SIZE,
   requestBodyTooLargeMessage,
 } from '@modelcontextprotocol/sdk/server/requestBody.js';
+import { DEFAULT_MAX_JSON_DEPTH, scanJson, tooDeepMessage } from '../../src/index.js';
 import { replyError } from './http-reply.js';
 
 export type BodyRead =
@@ -48,9 +51,16 @@ export function readJsonBody(
       else chunks.push(chunk);
     };
     const onEnd = (): void => {
+      const text = Buffer.concat(chunks, received).toString('utf8');
+      if (scanJson(text, DEFAULT_MAX_JSON_DEPTH).tooDeep) {
+        const why = tooDeepMessage('the request body', DEFAULT_MAX_JSON_DEPTH);
+        replyError(response, 400, -32700, `Parse error: ${why}`);
+        done(NOT_READ);
+        return;
+      }
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks, received).toString('utf8'));
+        body = JSON.parse(text);
       } catch {
         replyError(response, 400, -32700, 'Parse error: Invalid JSON');
         done(NOT_READ);

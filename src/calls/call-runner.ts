@@ -62,6 +62,8 @@ export interface CallRunnerDeps {
   readonly limits: CallLimits;
   /** Told of every call sent (the liveness probe runs while calls are pending). */
   readonly liveness?: { callStarted(): void };
+  /** The call's `stale_after_ms` for `provider` (PROTOCOL.md section 3.5); undefined: not sent. */
+  readonly staleAfterMs?: (provider: string) => number | undefined;
 }
 
 export class CallRunner {
@@ -127,12 +129,14 @@ export class CallRunner {
     stats.calls.started++;
     if (hooks.listenerCount('call:started') > 0)
       hooks.emit('call:started', { ...callInfo(call), timeoutMs });
+    // `sent_at_ms` is stamped by the link as the frame is handed over.
     const frame = {
       type: 'agent:tool-call',
       call_id: spec.callId,
       name: tool.name,
       arguments: args,
       timeout_ms: timeoutMs,
+      stale_after_ms: this.#deps.staleAfterMs?.(tool.provider),
     } as const;
     link.send(tool.provider, frame).catch((error: unknown) => {
       call.fail('send-failed', sendFailedError(tool.exposedName, spec.callId, error));

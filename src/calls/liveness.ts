@@ -65,6 +65,21 @@ export class ProviderLiveness {
     if (this.#givenUp.delete(provider)) this.#deps.revived(provider);
   }
 
+  /**
+   * How long after now, at the soonest, `provider` could be given up if it stays silent: the
+   * window a call sent to it now is vouched for. Undefined while the probe is off or the provider
+   * never answered a ping (then it is never given up here).
+   */
+  silenceLeftMs(provider: string): number | undefined {
+    if (!this.#enabled || !this.#answering.has(provider)) return undefined;
+    const since = this.#busySince.get(provider);
+    // Not busy yet: its silence starts counting at the next tick, no sooner than now.
+    if (since === undefined) return this.#timeoutMs;
+    const silentMs =
+      this.#deps.timers.now() - Math.max(since, this.#heardAt.get(provider) ?? since);
+    return Math.max(0, this.#timeoutMs - silentMs);
+  }
+
   /** A call was sent: make sure the timer runs. */
   callStarted(): void {
     if (!this.#enabled || this.#timer !== undefined) return;

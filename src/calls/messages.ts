@@ -118,6 +118,18 @@ export function remoteError(
   );
 }
 
+/**
+ * The provider got the call later than the proxy vouched for it (`stale_after_ms`) and did not run
+ * it (PROTOCOL.md section 3.5). Its own wording is kept in `detail`; this message says what is known.
+ */
+export function callStaleError(tool: string, callId: string, providerSaid: string): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.CallStale,
+    `Tool "${tool}" did not run: the call reached its provider too late (after the window in which the tool proxy could vouch for the provider), so the provider refused it rather than act on an old request. Nothing was done; call the tool again if the action is still wanted.`,
+    { tool, callId, detail: providerSaid },
+  );
+}
+
 export function invalidResultError(tool: string, callId: string, problem: string): ToolProxyError {
   return new ToolProxyError(
     ErrorCode.InvalidResult,

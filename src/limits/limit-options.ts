@@ -3,6 +3,7 @@
  * value checked once, at construction, so a typo fails loudly instead of quietly lifting a limit.
  * The defaults and their reasons are in PROTOCOL.md section 13.
  */
+import { DEFAULT_MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import type { RateLimit } from './token-bucket.js';
 
 export interface LimitOptions {
@@ -16,8 +17,10 @@ export interface LimitOptions {
   /**
    * Characters of frame text per second one provider may send: what its frames cost to parse,
    * whatever their number. Over budget, frames are dropped like frames over `framesPerSecond`, and
-   * results for its own pending calls are still taken. Default 4 × `maxFrameChars` (4 Mi chars);
-   * `false` or `Infinity` disables.
+   * results for its own pending calls are still taken. Each structural character (`[ ] { } , :`
+   * outside strings) costs `LIMIT_DEFAULTS.charsPerStructural` characters, as parsing it does, and
+   * a frame costing more than is left puts the budget into debt. Default 4 × `maxFrameChars` (4 Mi
+   * chars); `false` or `Infinity` disables.
    */
   charsPerSecond?: number | false;
   /** Characters at once. Default 8 × `maxFrameChars`; at least `maxFrameChars`. */
@@ -35,6 +38,12 @@ export interface LimitOptions {
    * the frame cap applies.
    */
   maxResultChars?: number | false;
+  /**
+   * Deepest nesting of arrays and objects a frame may have; a deeper one is refused before it is
+   * parsed, like a frame over `maxFrameChars` (problem `too-deep`, counted in `frames.tooLarge`).
+   * Default 64, the deepest the protocol's own frames need being 10 or so; at least 8.
+   */
+  maxFrameDepth?: number;
 }
 
 export interface ResolvedLimits {
@@ -42,6 +51,9 @@ export interface ResolvedLimits {
   readonly chars: RateLimit | undefined;
   readonly registrations: RateLimit | undefined;
   readonly maxResultChars: number;
+  readonly maxFrameDepth: number;
+  /** What one structural character costs in the character budget, in characters. */
+  readonly charsPerStructural: number;
 }
 
 export const LIMIT_DEFAULTS = {
@@ -53,6 +65,17 @@ export const LIMIT_DEFAULTS = {
   /** Room for a provider's whole tool set twice over: registered on connect, again on a hello. */
   registrationBurstPerTool: 2,
   minRegistrationBurst: 128,
+  maxFrameDepth: DEFAULT_MAX_JSON_DEPTH,
+  /**
+   * V8 parses a structural character 22–41 times slower than a character of string in ordinary
+   * JSON (numbers, small objects, tool results), up to 124× in arrays nested 64 deep and 249× in an
+   * object of many distinct keys (test/bench/json-cost.ts). At 32, ordinary JSON is charged about
+   * what it costs, and the worst shape measured costs at most 7× a string's parse time per budget
+   * character: at the default budget, at most ~30 ms of parsing per second per sender.
+   */
+  charsPerStructural: 32,
+  /** Below this a real frame (a registration with its JSON Schema) would not fit. */
+  minFrameDepth: 8,
 } as const;
 
 export function resolveLimits(
@@ -96,6 +119,8 @@ export function resolveLimits(
             burst: burst(options.registrationBurst, registrationBurst, 'registrationBurst'),
           },
     maxResultChars: resultCap(options.maxResultChars, context.maxFrameChars),
+    maxFrameDepth: frameDepth(options.maxFrameDepth),
+    charsPerStructural: LIMIT_DEFAULTS.charsPerStructural,
   };
 }
 
@@ -126,4 +151,14 @@ function resultCap(value: number | false | undefined, maxFrameChars: number): nu
   }
   // A frame over the frame cap is never parsed, so a larger result cap could not be honoured.
   return Math.min(Math.floor(value), maxFrameChars);
+}
+
+function frameDepth(value: number | undefined): number {
+  if (value === undefined) return LIMIT_DEFAULTS.maxFrameDepth;
+  if (!Number.isInteger(value) || value < LIMIT_DEFAULTS.minFrameDepth) {
+    throw new RangeError(
+      `maxFrameDepth must be a whole number, at least ${LIMIT_DEFAULTS.minFrameDepth}`,
+    );
+  }
+  return value;
 }

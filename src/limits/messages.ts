@@ -21,6 +21,18 @@ export function resultTooLargeError(
   );
 }
 
+export function resultTooDeepError(tool: string, callId: string, limit: number): ToolProxyError {
+  return new ToolProxyError(
+    ErrorCode.InvalidResult,
+    `Tool "${tool}" answered with a result nested more than ${limit} levels deep (arrays and ` +
+      'objects within each other), which exceeds the limit, so the result was discarded unread. ' +
+      'The tool did run: if it acts on the physical world or changes state, that has already ' +
+      'happened. Calling it again the same way will fail the same way; ask for a flatter or ' +
+      'smaller answer, or have the tool fixed to return one.',
+    { tool, callId, detail: 'result-too-deep' },
+  );
+}
+
 /** `detail` of an `agent:tool-registered` refused as `rate-limited`. */
 export function registrationRateDetail(limit: RateLimit, retryAfterMs: number): string {
   return (

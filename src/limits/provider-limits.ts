@@ -87,9 +87,15 @@ export class ProviderLimits {
 
   /**
    * Charges one frame of `chars` characters to the provider's frame and character budgets, both or
-   * neither; returns the budget that refused it, or undefined when it was admitted.
+   * neither; returns the budget that refused it, or undefined when it was admitted. `parseCost`,
+   * called only once the frame is admitted (it scans the text), adds what the frame's structure
+   * costs beyond its characters; that may put the character budget into debt.
    */
-  takeFrame(provider: string, chars: number): 'frames' | 'chars' | undefined {
+  takeFrame(
+    provider: string,
+    chars: number,
+    parseCost?: () => number,
+  ): 'frames' | 'chars' | undefined {
     const { frames, chars: text } = this.limits;
     if (frames === undefined && text === undefined) return undefined;
     const now = this.#now();
@@ -98,11 +104,14 @@ export class ProviderLimits {
     if (state.frames?.bucket.has(now) === false) return 'frames';
     if (state.chars?.bucket.has(now, chars) === false) return 'chars';
     state.frames?.bucket.take(now);
-    state.chars?.bucket.take(now, chars);
+    if (state.chars !== undefined) state.chars.bucket.charge(now, chars + (parseCost?.() ?? 0));
     return undefined;
   }
 
-  /** A frame that turned out to settle one of the provider's calls is not charged to it. */
+  /**
+   * A frame that turned out to settle one of the provider's calls is not charged to it: `chars` is
+   * all it was charged, its structure's cost included.
+   */
   refundFrame(provider: string, chars: number): void {
     const state = this.#states.get(provider);
     state?.frames?.bucket.refund();

@@ -41,6 +41,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `cost` tokens whatever is there, into debt if need be: for a cost known only after
+   * admission (what a frame's structure costs to parse), so a frame costing more than the burst is
+   * not free. A bucket in debt refuses until it has refilled past it.
+   */
+  charge(now: number, cost: number): void {
+    this.#refill(now);
+    this.#tokens -= cost;
+  }
+
   /** Gives `cost` tokens back (never above the burst). */
   refund(cost = 1): void {
     this.#tokens = Math.min(this.#limit.burst, this.#tokens + cost);

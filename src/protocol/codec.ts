@@ -3,8 +3,11 @@
  * so a transport's event handler can count it and move on.
  */
 import type { z } from 'zod';
+import { DEFAULT_MAX_JSON_DEPTH, type JsonScan, scanJson, tooDeepMessage } from './json-depth.js';
 
-export type FrameProblem = 'too-large' | 'not-json' | 'not-object' | 'unknown-type' | 'invalid';
+/** `too-deep`: nested past the depth cap, refused unparsed like a `too-large` one. */
+export type FrameProblem =
+  'too-large' | 'too-deep' | 'not-json' | 'not-object' | 'unknown-type' | 'invalid';
 
 export type DecodeResult<F> =
   | { ok: true; frame: F }
@@ -23,6 +26,13 @@ export type DecodeResult<F> =
 
 export const DEFAULT_MAX_FRAME_CHARS = 1_048_576;
 
+export interface DepthCheck {
+  /** Deepest nesting accepted. Default `DEFAULT_MAX_JSON_DEPTH` (64). */
+  readonly maxDepth?: number;
+  /** This text's scan at `maxDepth`, when the caller already made it (to charge its cost). */
+  readonly scan?: JsonScan;
+}
+
 type SchemaMap = Record<string, z.ZodType>;
 type FrameOf<M extends SchemaMap> = z.output<M[keyof M]>;
 
@@ -30,6 +40,7 @@ export function decodeFrame<M extends SchemaMap>(
   text: string,
   schemas: M,
   maxChars: number = DEFAULT_MAX_FRAME_CHARS,
+  depth: DepthCheck = {},
 ): DecodeResult<FrameOf<M>> {
   if (text.length > maxChars) {
     return {
@@ -37,6 +48,11 @@ export function decodeFrame<M extends SchemaMap>(
       problem: 'too-large',
       error: `frame of ${text.length} chars exceeds ${maxChars}`,
     };
+  }
+  // Parse time grows with nesting far faster than with length: a deep frame is never parsed.
+  const maxDepth = depth.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  if ((depth.scan ?? scanJson(text, maxDepth)).tooDeep) {
+    return { ok: false, problem: 'too-deep', error: tooDeepMessage('the frame', maxDepth) };
   }
   let value: unknown;
   try {

@@ -21,6 +21,12 @@ export const WIRE_LIMITS = {
 } as const;
 
 const callId = z.string().min(1).max(WIRE_LIMITS.callIdLength);
+/**
+ * New: when the proxy sent the frame, on its own clock (epoch ms), so a provider can tell how late
+ * a call reached it (PROTOCOL.md section 3.5). Read tolerantly: a value that is not a time is
+ * dropped, not the frame with it; a frame without one is taken as fresh.
+ */
+const sentAtMs = z.number().nonnegative().optional().catch(undefined);
 const jsonObject = z.record(z.string(), z.unknown());
 
 export const ToolAnnotationsSchema = z.object({
@@ -155,6 +161,7 @@ export const HelloFrame = z.object({
   protocol_version: z.number().int(),
   default_timeout_ms: z.number().positive(),
   max_tool_timeout_ms: z.number().positive(),
+  sent_at_ms: sentAtMs,
 });
 
 export const ToolRegisteredFrame = z.object({
@@ -170,6 +177,7 @@ export const ToolRegisteredFrame = z.object({
    * tolerantly: a value that is not a number of ms is dropped, not the answer with it.
    */
   retry_after_ms: z.number().nonnegative().optional().catch(undefined),
+  sent_at_ms: sentAtMs,
 });
 
 export const ToolUnregisteredFrame = z.object({
@@ -189,6 +197,12 @@ export const ToolCallFrame = z.object({
    * restarts it (up to the proxy's hard maximum), so the proxy may wait longer, never shorter.
    */
   timeout_ms: z.number().positive().optional(),
+  sent_at_ms: sentAtMs,
+  /**
+   * New: how long after `sent_at_ms` the proxy may have given up on this provider (its liveness
+   * window). A provider that gets the call later answers CALL_STALE without running it.
+   */
+  stale_after_ms: z.number().positive().optional().catch(undefined),
 });
 
 const cancelReason = z.enum(CANCEL_REASONS as [CancelReason, ...CancelReason[]]);
@@ -235,6 +249,7 @@ export const PingFrame = z.object({
   type: z.literal('agent:ping'),
   /** How long the proxy waits for a frame from this provider before giving it up. */
   timeout_ms: z.number().positive(),
+  sent_at_ms: sentAtMs,
 });
 
 export const ProxyFrameSchemas = {

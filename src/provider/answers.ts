@@ -11,6 +11,7 @@ import {
   type ToolProxyError,
 } from '../errors.js';
 import { encodeFrame } from '../protocol/codec.js';
+import { DEFAULT_MAX_JSON_DEPTH, scanJson } from '../protocol/json-depth.js';
 import type { ContentBlock } from '../protocol/content-blocks.js';
 import { type ProxyFrame, WIRE_LIMITS } from '../protocol/frames.js';
 import type { ToolContext, ToolDefinition } from './define-tool.js';
@@ -18,7 +19,7 @@ import type { ToolContext, ToolDefinition } from './define-tool.js';
 /** `content` set: a rich answer, `result` its structured value (`undefined`: none, not sent). */
 export type Answer =
   | { result: unknown; content?: readonly ContentBlock[]; error?: undefined }
-  | { error: string; result?: undefined; content?: undefined };
+  | { error: string; code?: string; result?: undefined; content?: undefined };
 
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
@@ -40,13 +41,16 @@ export async function runHandler(
 /**
  * The result frame of a call, as text: `type` and `call_id` first (PROTOCOL.md section 8), then
  * `content` when the answer has some, then `result`. A result that cannot go in a frame (not JSON,
- * or larger than `maxFrameChars`) becomes an error result that says why.
+ * larger than `maxFrameChars`, or nested deeper than a proxy parses) becomes an error result that
+ * says why: the agent learns at once, rather than when the call times out.
  */
 export function encodeAnswer(callId: string, answer: Answer, maxFrameChars: number): string {
   const head = { type: 'client:tool-result', call_id: callId } as const;
-  const fail = (error: string) =>
-    encodeFrame({ ...head, error: error.slice(0, WIRE_LIMITS.errorMessageLength) });
-  if (answer.error !== undefined) return fail(answer.error);
+  const fail = (error: string, code?: string) => {
+    const message = error.slice(0, WIRE_LIMITS.errorMessageLength);
+    return encodeFrame({ ...head, error: code === undefined ? message : { message, code } });
+  };
+  if (answer.error !== undefined) return fail(answer.error, answer.code);
   const { content, result } = answer;
   let text: string;
   try {
@@ -63,7 +67,26 @@ export function encodeAnswer(callId: string, answer: Answer, maxFrameChars: numb
       `the result is ${text.length} characters; a frame holds at most ${maxFrameChars}${advice}`,
     );
   }
+  if (scanJson(text, DEFAULT_MAX_JSON_DEPTH).tooDeep) {
+    return fail(
+      `the result nests arrays and objects more than ${DEFAULT_MAX_JSON_DEPTH - 1} levels deep; ` +
+        'a proxy refuses deeper frames unread, so return flatter JSON',
+    );
+  }
   return text;
+}
+
+/** The answer to an `agent:tool-call` refused unparsed for its nesting (runtime.ts). */
+export const DEEP_CALL_ERROR =
+  `invalid arguments: nested more than ${DEFAULT_MAX_JSON_DEPTH - 1} levels deep, the limit; ` +
+  'the call was not run. Send flatter arguments.';
+
+const CALL_HEAD =
+  /^\s*\{\s*"type"\s*:\s*"agent:tool-call"\s*,\s*"call_id"\s*:\s*"([A-Za-z0-9_.:-]{1,128})"/;
+
+/** The `call_id` of a call frame that could not be parsed, if its head (as proxies write it) shows one. */
+export function deepCallId(text: string): string | undefined {
+  return CALL_HEAD.exec(text.slice(0, 512))?.[1];
 }
 
 const oversizeContentAdvice =

@@ -19,6 +19,19 @@ export interface ProviderEvents {
   /** The proxy cancelled or timed out a running call; its handler's signal was aborted. */
   'call:aborted': { proxy: string; callId: string; name: string; reason: ToolProxyError };
   'call:finished': { proxy: string; callId: string; name: string; ok: boolean };
+  /**
+   * A call reached this provider later than the proxy vouched for it (`stale_after_ms`): it was
+   * answered CALL_STALE and its handler never ran. `ageMs` is its age on the proxy's clock, as
+   * estimated here (PROTOCOL.md section 3.5); `remainingMs`, what was left of its deadline then.
+   */
+  'call:stale': {
+    proxy: string;
+    callId: string;
+    name: string;
+    ageMs: number;
+    staleAfterMs: number;
+    remainingMs: number | undefined;
+  };
   /** The proxy is dropping this provider's frames: send less (results are still taken). */
   'rate-limited': {
     proxy: string;

@@ -2,7 +2,8 @@
  * The provider side (browser-safe: no Node built-ins). Registers its tools with every proxy it
  * sees, once per connection, retrying the ones refused as `rate-limited` (registrations.ts); runs
  * calls with an AbortSignal, and stops a handler the moment the proxy cancels or times the call
- * out. It sends nothing for a call the proxy already gave up on.
+ * out. It sends nothing for a call the proxy already gave up on, and runs none that reached it after
+ * the proxy may have (proxy-clock.ts).
  */
 import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from '../channel.js';
 import { describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
@@ -23,12 +24,15 @@ import { systemTimers, type Timers } from '../timers.js';
 import {
   type Answer,
   cancelledByProxy,
+  DEEP_CALL_ERROR,
+  deepCallId,
   encodeAnswer,
   runHandler,
   timedOutByProxy,
 } from './answers.js';
 import { type ToolDefinition, toRegistration } from './define-tool.js';
 import type { ProviderEvents, ToolProviderOptions } from './provider-options.js';
+import { callStaleMessage, ProxyClock, staleness } from './proxy-clock.js';
 import { ProxyWatch } from './proxy-watch.js';
 import { toolContext } from './tool-context.js';
 import { Registrations } from './registrations.js';
@@ -50,6 +54,7 @@ export class ToolProvider {
   readonly #running = new RunningCalls();
   readonly #watch: ProxyWatch;
   readonly #timers: Timers;
+  readonly #clock: ProxyClock;
   #channel: ToolChannel | undefined;
 
   constructor(options: ToolProviderOptions) {
@@ -68,6 +73,7 @@ export class ToolProvider {
       this.#guard(() => this.#send(proxy, frame));
     const timers = options.timers ?? systemTimers;
     this.#timers = timers;
+    this.#clock = new ProxyClock(() => timers.now());
     this.#registrations = new Registrations(frames, timers, send);
     this.#watch = new ProxyWatch({
       timers,
@@ -135,6 +141,7 @@ export class ToolProvider {
   #proxyLeft(identity: string): void {
     this.#registrations.forget(identity);
     this.#watch.forget(identity);
+    this.#clock.forget(identity);
     if (!this.#proxies.delete(identity)) return;
     this.#abortAll('the proxy left', identity);
   }
@@ -143,6 +150,7 @@ export class ToolProvider {
     if (!this.#proxies.has(from.identity) && !this.#isProxy(from)) return; // only proxies may call
     const decoded = decodeFrame(text, ProxyFrameSchemas);
     if (!decoded.ok) {
+      if (decoded.problem === 'too-deep') this.#refuseDeepCall(from.identity, text);
       this.#logger.debug(
         { from: from.identity, problem: decoded.problem, error: decoded.error },
         'frame ignored',
@@ -152,6 +160,7 @@ export class ToolProvider {
     const frame = decoded.frame;
     const proxy = from.identity;
     this.#watch.heard(proxy);
+    const ageMs = this.#clock.observe(proxy, 'sent_at_ms' in frame ? frame.sent_at_ms : undefined);
     switch (frame.type) {
       case 'agent:ping':
         this.#proxies.add(proxy);
@@ -166,7 +175,7 @@ export class ToolProvider {
         this.#registrations.hello(proxy);
         return;
       case 'agent:tool-call':
-        this.#startCall(proxy, frame);
+        this.#startCall(proxy, frame, ageMs);
         return;
       case 'agent:tool-call-cancelled':
         this.#abort(proxy, frame.call_id, cancelledByProxy(frame));
@@ -209,10 +218,22 @@ export class ToolProvider {
     this.events.emit('registration-failed', { proxy, name: tool, reason, detail, retryAfterMs });
   }
 
-  #startCall(proxy: string, frame: Frame<'agent:tool-call'>): void {
+  #startCall(proxy: string, frame: Frame<'agent:tool-call'>, ageMs: number | undefined): void {
     const tool = this.#tools.get(frame.name);
     const call = this.#running.begin(proxy, frame.call_id, frame.name);
     if (call === undefined) return; // a repeated call frame: running or already ended
+    const stale = staleness(ageMs, frame.stale_after_ms);
+    if (stale !== undefined) {
+      // The proxy may have failed this call already (and the agent retried): running it now could
+      // do the action twice. Answered, for a proxy that still waits; it must not run.
+      this.#running.end(call);
+      const { call_id: callId, name, timeout_ms: timeoutMs } = frame;
+      this.#logger.warn({ proxy, callId, name, ...stale }, 'call arrived stale: not run');
+      this.#answer(call, { error: callStaleMessage(name, stale), code: ErrorCode.CallStale });
+      const remainingMs = timeoutMs === undefined ? undefined : timeoutMs - stale.ageMs;
+      this.events.emit('call:stale', { proxy, callId, name, ...stale, remainingMs });
+      return;
+    }
     this.#watch.callStarted(proxy);
     if (tool === undefined) {
       this.#running.end(call);
@@ -224,6 +245,18 @@ export class ToolProvider {
       // The proxy gave up on an aborted call: it wants nothing more for it.
       if (!call.aborted) this.#answer(call, answer);
     });
+  }
+
+  /**
+   * A call nested too deep to parse is still answered, from its head, so the agent learns why at
+   * once instead of at its deadline. Nothing else about it is trusted: it never runs.
+   */
+  #refuseDeepCall(proxy: string, text: string): void {
+    const callId = deepCallId(text);
+    const call = callId === undefined ? undefined : this.#running.begin(proxy, callId, '');
+    if (call === undefined) return;
+    this.#running.end(call);
+    this.#answer(call, { error: DEEP_CALL_ERROR });
   }
 
   /** Validates (async refinements and throwing transforms included), then runs the handler. */

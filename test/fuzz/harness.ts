@@ -31,6 +31,7 @@ import {
   ToolCallFrame,
 } from '../../src/protocol/frames.js';
 import { DEFAULT_MAX_FRAME_CHARS } from '../../src/protocol/codec.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../src/protocol/json-depth.js';
 import { type JsonObject, WirePeer } from '../support/wire-peer.js';
 import {
   hugeString,
@@ -121,6 +122,31 @@ function countingLogger(summary: FuzzSummary): Logger {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Nesting of JSON text, found another way than the scanner under test (strings cut out by a
+ * regex, then brackets counted): the cap is on the text, so a deep member a duplicate key hides
+ * from JSON.parse still counts, and so does text that is not JSON at all. An unterminated string
+ * runs to the end.
+ */
+function textDepth(text: string): number {
+  const bare = text.replace(/"(?:[^"\\]|\\[\s\S])*"/g, '0').replace(/".*$/s, '');
+  let depth = 0;
+  let deepest = 0;
+  for (const char of bare) {
+    if (char === '[' || char === '{') deepest = Math.max(deepest, ++depth);
+    else if ((char === ']' || char === '}') && depth > 0) depth--;
+  }
+  return deepest;
+}
+
+/** How a proxy writes a call's head: `type`, then `call_id`, read from the first 512 chars. */
+const DEEP_CALL_HEAD =
+  /^\s*\{\s*"type"\s*:\s*"agent:tool-call"\s*,\s*"call_id"\s*:\s*"([\w.:-]{1,128})"/;
+
+function tooDeep(text: string): boolean {
+  return textDepth(text) > DEFAULT_MAX_JSON_DEPTH;
 }
 
 /** JSON.parse that says undefined instead of throwing. */
@@ -398,7 +424,7 @@ function replyNames(item: unknown): string[] {
 
 /** What the proxy must answer to `text` (PROTOCOL.md 3.1, 4.6, 10). */
 function expectedProxyReplies(text: string): ExpectedReply[] {
-  if (text.length > DEFAULT_MAX_FRAME_CHARS) return [];
+  if (text.length > DEFAULT_MAX_FRAME_CHARS || tooDeep(text)) return [];
   // Only these frame types are answered. JSON can write their `type` without these words only
   // with \u escapes, so this skips parsing exactly the frames that cannot be answered.
   if (!text.includes('tool-register') && !text.includes('tool-unregister') && !text.includes('\\u'))
@@ -889,8 +915,15 @@ export class ProviderFuzz {
     let registrations = 0;
     let pongs = 0;
     let answer: string | undefined;
-    const frame =
-      fromStranger || made.text.length > DEFAULT_MAX_FRAME_CHARS ? undefined : parse(made.text);
+    const unread = fromStranger || made.text.length > DEFAULT_MAX_FRAME_CHARS;
+    const deep = !unread && tooDeep(made.text);
+    const frame = unread || deep ? undefined : parse(made.text);
+    // A call too deep to parse is answered (an error) from its head, once per id, and never runs.
+    const deepCall = deep ? DEEP_CALL_HEAD.exec(made.text.slice(0, 512))?.[1] : undefined;
+    if (deepCall !== undefined && !this.#ids.known(deepCall)) {
+      this.#ids.running.add(deepCall);
+      answer = deepCall;
+    }
     const type = isObject(frame) && typeof frame.type === 'string' ? frame.type : undefined;
     const schema =
       type !== undefined && Object.hasOwn(ProxyFrameSchemas, type)
@@ -962,9 +995,10 @@ export class ProviderFuzz {
             made.text,
           );
         const name = ToolCallFrame.safeParse(frame).data?.name ?? '?';
+        const tool = deepCall !== undefined ? 'too-deep' : CALLABLE.includes(name) ? name : 'other';
         count(
           summary.replies,
-          `result:${CALLABLE.includes(name) ? name : 'other'}:${sent.error === undefined || sent.error === null ? 'ok' : 'error'}`,
+          `result:${tool}:${sent.error === undefined || sent.error === null ? 'ok' : 'error'}`,
         );
       } else if (sent.type !== 'client:tool-progress') {
         violation(summary, `unexpected ${sent.type}`, made.text);
