@@ -18,6 +18,11 @@ import {
 } from '../mcp/relay-probe.js';
 import { startRelay } from '../mcp/relay-takeover.js';
 import { describeProviders, isLoopback, type ServeConfig } from './config.js';
+import {
+  connectionSlotLimits,
+  DEFAULT_CONNECTION_SLOTS,
+  keepConnectionSlots,
+} from './connection-slots.js';
 import { hostAndOriginAllowed, route } from './http-routes.js';
 import { buildPageAssets } from './page.js';
 
@@ -68,6 +73,12 @@ export interface ServeTimeouts {
    * ping is dropped. Default 5,000 ms.
    */
   pingIntervalMs?: number;
+  /**
+   * A new socket that has not sent its request head this long after connecting may be closed
+   * when room is needed (`maxConnections`); before it, only once every other socket that may be
+   * closed has been. Default 250 ms.
+   */
+  graceMs?: number;
 }
 
 export const DEFAULT_SERVE_TIMEOUTS: Required<ServeTimeouts> = {
@@ -75,18 +86,28 @@ export const DEFAULT_SERVE_TIMEOUTS: Required<ServeTimeouts> = {
   requestMs: 30_000,
   checkIntervalMs: 1_000,
   pingIntervalMs: 5_000,
+  graceMs: DEFAULT_CONNECTION_SLOTS.graceMs,
 };
 
-const DEFAULT_MAX_CONNECTIONS = 1_024;
+/** Connections the kernel queues for accepting: a flood must not crowd a hook's SYN out (1 s retry). */
+const LISTEN_BACKLOG = 4_096;
 
 export interface ServeOptions {
   timeouts?: ServeTimeouts;
   /**
-   * Open connections at once (providers' sockets, MCP streams, hook posts); beyond it a new one is
-   * closed at once, so a flood of idle sockets cannot exhaust the process's file descriptors.
-   * Default 1,024.
+   * Connection slots: requests in progress at once (providers' sockets, MCP streams, hook posts);
+   * one that begins past it is closed. With `arrivalRoom`, also the sockets held at once: a
+   * newcomer past that closes, oldest first, a silent socket past its grace, an idle keep-alive
+   * one, a stalled request, or else a newcomer in its grace, never one being served
+   * (proxy/cli/connection-slots.ts). A flood of idle sockets can then neither exhaust the
+   * process's file descriptors nor keep a hook or a provider out. Default 1,024.
    */
   maxConnections?: number;
+  /**
+   * Sockets held beyond `maxConnections`, where a flood's silent sockets may wait rather than be
+   * closed and reopened ahead of everyone else in the kernel's accept queue. Default 1,024.
+   */
+  arrivalRoom?: number;
 }
 
 /**
@@ -110,9 +131,12 @@ export async function startServe(
   const timeouts = { ...DEFAULT_SERVE_TIMEOUTS, ...options.timeouts };
   if (timeouts.headersMs > timeouts.requestMs)
     throw new RangeError('serve: timeouts.headersMs must not exceed timeouts.requestMs');
-  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  if (!Number.isInteger(maxConnections) || maxConnections <= 0)
-    throw new RangeError('serve: maxConnections must be a positive integer');
+  // Checked before anything starts: a wrong limit leaves nothing running.
+  const slotLimits = connectionSlotLimits({
+    slots: options.maxConnections,
+    arrivalRoom: options.arrivalRoom,
+    graceMs: timeouts.graceMs,
+  });
   const { pingIntervalMs } = timeouts;
   // Embedded, the bridge drops a provider that misses a ping: at most two intervals after it was
   // last heard (the bridge narrows it per call to what is left). LiveKit: the liveness default.
@@ -168,7 +192,8 @@ export async function startServe(
           : undefined,
     }),
   );
-  server.maxConnections = maxConnections;
+  // In place of `server.maxConnections`, which refuses every newcomer while a flood holds the slots.
+  keepConnectionSlots(server, { ...slotLimits, logger });
   server.on('upgrade', (request, socket, head) => {
     // The same Host/Origin guard as every route: a rebound name must not reach the bridge either.
     if (!hostAndOriginAllowed({ hostAllowed }, request)) {
@@ -177,7 +202,7 @@ export async function startServe(
     }
     if (embedded === undefined || !embedded.handleUpgrade(request, socket, head)) socket.destroy();
   });
-  await listen(server, config.port, config.host);
+  await listen(server, config.port, config.host, LISTEN_BACKLOG);
   await proxy.start(channel);
   const stdio =
     config.mcp === 'stdio'
@@ -274,10 +299,10 @@ function baseUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, host, backlog, () => {
       server.off('error', reject);
       resolve();
     });
