@@ -3,7 +3,12 @@
  * are delivered asynchronously (a microtask later, in order), tagged with the sender's identity as
  * the room knows it. Exported as `toolproxy/testing` for users' own tests.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../src/channel.js';
+import {
+  type ChannelHandlers,
+  FrameTooLargeError,
+  type PeerInfo,
+  type ToolChannel,
+} from '../src/channel.js';
 
 export interface JoinOptions {
   /** Mark this participant as an agent (providers register with agents by default). */
@@ -77,9 +82,7 @@ export class InMemoryRoom {
     if (text.length * 3 > this.#maxFrameBytes) {
       const bytes = this.#encoder.encode(text).length;
       if (bytes > this.#maxFrameBytes) {
-        throw new Error(
-          `frame of ${bytes} bytes exceeds the maximum of ${this.#maxFrameBytes} bytes`,
-        );
+        throw new FrameTooLargeError(bytes, this.#maxFrameBytes);
       }
     }
     for (const tap of this.#taps) tap(from.identity, to, text);

@@ -53,7 +53,8 @@ export interface ToolChannel {
   peers(): readonly PeerInfo[];
   /**
    * Hand one frame to the transport for `to`. Resolves when handed over, not when delivered;
-   * rejects (or throws) if it could not be.
+   * rejects (or throws) if it could not be: with a `FrameTooLargeError` when the frame is over the
+   * transport's maximum (the proxy then tells the caller to send less, not to retry).
    */
   send(to: string, text: string): Promise<void> | void;
   close(): Promise<void>;
@@ -68,4 +69,21 @@ export interface ToolChannel {
    * `stale_after_ms`; undefined when the transport cannot tell.
    */
   silenceLeftMs?(identity: string): number | undefined;
+}
+
+/**
+ * A frame over a transport's maximum size. Sending it again cannot succeed; `code` lets a channel
+ * that does not import this class say the same with any Error whose `code` is `FRAME_TOO_LARGE`.
+ */
+export class FrameTooLargeError extends Error {
+  readonly code = 'FRAME_TOO_LARGE';
+  readonly bytes: number;
+  readonly maxBytes: number;
+
+  constructor(bytes: number, maxBytes: number) {
+    super(`frame of ${bytes} bytes exceeds the maximum of ${maxBytes} bytes`);
+    this.name = 'FrameTooLargeError';
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
 }

@@ -22,6 +22,11 @@ export const ErrorCode = {
   InvalidResult: 'INVALID_RESULT',
   /** The call frame could not be handed to the transport; the tool did not start. */
   SendFailed: 'SEND_FAILED',
+  /**
+   * The call frame can never be sent as it is (over the transport's frame limit, or nested too
+   * deep to encode); the tool did not start. Smaller or simpler arguments may go through.
+   */
+  ArgumentsUnsendable: 'ARGUMENTS_UNSENDABLE',
   /** The proxy is closed; no call can start. */
   ProxyClosed: 'PROXY_CLOSED',
   /** A tool definition on the provider side is unusable (bad name, schema, ...). */

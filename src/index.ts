@@ -10,6 +10,7 @@ export {
   type ToolResultContentJson,
 } from './calls/rich-result.js';
 export type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
+export { FrameTooLargeError } from './channel.js';
 export {
   CANCEL_REASONS,
   CancelReason,

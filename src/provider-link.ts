@@ -106,7 +106,7 @@ export class ProviderLink {
   /**
    * Encodes `frame` and hands it to the channel: undefined when the channel took it synchronously.
    * Encoding is inside the guard: arguments nested past what JSON.stringify can recurse through
-   * throw a RangeError, which must become this call's SEND_FAILED, not escape into the caller.
+   * throw a RangeError, which must become this call's ARGUMENTS_UNSENDABLE, not escape into the caller.
    */
   #handOver(to: string, frame: OutboundProxyFrame): Promise<void> | undefined {
     const failed = (error: unknown): Promise<never> => {

@@ -13,6 +13,7 @@ import { refuseMalformedRegistration, register, registerBatch } from './inbound-
 import { frameRateDetail, resultTooDeepError, resultTooLargeError } from './limits/messages.js';
 import { mayBeOwnResult } from './limits/own-result.js';
 import type { ProviderLimits } from './limits/provider-limits.js';
+import type { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
 import { type DecodeResult, decodeFrame } from './protocol/codec.js';
 import { type JsonScan, scanJson } from './protocol/json-depth.js';
@@ -31,6 +32,8 @@ export interface InboundContext {
   readonly logger: Logger;
   readonly maxFrameChars: number;
   readonly limits: ProviderLimits;
+  /** Bounds the lines dropped results log: one per sender and kind per window. */
+  readonly droppedResults: LogThrottle;
   /** Best-effort send; failures are logged by the proxy. */
   reply(to: string, frame: OutboundProxyFrame): void;
   progressed(call: PendingCall, update: ProgressUpdate): void;
@@ -246,24 +249,37 @@ function addressedCall(
   const settled = ctx.calls.recentlySettled(callId);
   if (call !== undefined || (settled !== undefined && settled.provider !== sender)) {
     counters.spoofed++;
-    ctx.logger.warn(
-      { callId, sender },
-      'result from a participant the call was not sent to: dropped',
-    );
-  } else if (settled === undefined) {
-    counters.unknown++;
-    ctx.logger.debug({ callId, sender }, 'result for an unknown call id: dropped');
-  } else if (settled.outcome === 'result' || settled.outcome === 'remote-error') {
-    counters.duplicate++;
-    ctx.logger.debug({ callId, sender }, 'duplicate result: dropped');
-  } else {
-    counters.late++;
+    const logged = ctx.droppedResults.admit(`spoofed:${sender}`);
+    if (logged !== undefined) {
+      ctx.logger.warn(
+        { callId, sender, ...suppressedField(ctx, logged.suppressed) },
+        'result from a participant the call was not sent to: dropped',
+      );
+    }
+    return undefined;
+  }
+  let dropped: 'unknown' | 'duplicate' | 'late';
+  if (settled === undefined) dropped = 'unknown';
+  else if (settled.outcome === 'result' || settled.outcome === 'remote-error')
+    dropped = 'duplicate';
+  else dropped = 'late';
+  counters[dropped]++;
+  const logged = ctx.droppedResults.admit(`${dropped}:${sender}`);
+  if (logged === undefined) return undefined;
+  const fields = { callId, sender, ...suppressedField(ctx, logged.suppressed) };
+  if (dropped === 'unknown') ctx.logger.debug(fields, 'result for an unknown call id: dropped');
+  else if (dropped === 'duplicate') ctx.logger.debug(fields, 'duplicate result: dropped');
+  else
     ctx.logger.debug(
-      { callId, sender, outcome: settled.outcome },
+      { ...fields, outcome: settled?.outcome },
       'result after the call settled: dropped',
     );
-  }
   return undefined;
+}
+
+/** How many like lines the throttle swallowed since the last one, when any. */
+function suppressedField(ctx: InboundContext, suppressed: number): Record<string, number> {
+  return suppressed === 0 ? {} : { suppressed, suppressedWindowMs: ctx.droppedResults.windowMs };
 }
 
 function handleUndecodable(

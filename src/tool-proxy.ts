@@ -17,6 +17,7 @@ import type { HookEvents, LifecycleEventName, LifecycleEvents } from './hooks/ev
 import { waitForTool } from './hooks/wait-for-tool.js';
 import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
+import { LogThrottle } from './log-throttle.js';
 import { type Logger, silentLogger } from './logger.js';
 import { DEFAULT_MAX_FRAME_CHARS } from './protocol/codec.js';
 import { ProviderLink } from './provider-link.js';
@@ -138,6 +139,7 @@ export class ToolProxy {
       logger: this.#logger,
       maxFrameChars,
       limits: this.#providerLimits,
+      droppedResults: new LogThrottle(() => this.#timers.now()),
       reply: (to, frame) => this.#link.reply(to, frame),
       progressed: (call, update) =>
         this.hooks.emit('call:progress', { ...callInfo(call), ...update }),
@@ -303,6 +305,14 @@ export class ToolProxy {
 
   #registryChanged(change: RegistryChange): void {
     const tool = toolSummary(change.tool);
+    if (change.kind === 'renamed') {
+      // The provider shows its exposed name (`exposed_name` on its ack): a fresh ack gives the new one.
+      const { provider, name } = change.tool;
+      if (this.#link.isPresent(provider))
+        this.#link.reply(provider, { type: 'agent:tool-registered', name, success: true });
+      this.hooks.emit('tool:renamed', { tool, previousName: change.previousName });
+      return;
+    }
     if (change.kind !== 'unregistered') {
       this.hooks.emit('tool:registered', { tool, updated: change.kind === 'updated' });
       return;

@@ -195,6 +195,22 @@ describe('LiveKit bridge, agent side', () => {
     expect(proxy.tools().map((t) => t.name)).toEqual(['click']);
   });
 
+  it("a participant named toolproxy (the WebSocket bridge's name for the proxy) may not offer tools, even with providers: 'any'", async () => {
+    const server = new FakeLiveKitServer();
+    const { proxy } = await startProxy(server, { providers: 'any' });
+    const impostor = await rawClient(server, 'toolproxy');
+    await impostor.publish(register('open_door'));
+    await settle(server);
+    expect(impostor.received.map((r) => r.frame)).toContainEqual(
+      expect.objectContaining({
+        type: 'agent:tool-registered',
+        success: false,
+        reason: 'not-allowed',
+      }),
+    );
+    expect(proxy.tools()).toEqual([]);
+  });
+
   it('greets providers already in the room when it joins (they fire no join event), and they register', async () => {
     const server = new FakeLiveKitServer();
     const robotRoom = await providerRoom(server, 'robot');

@@ -228,7 +228,8 @@ const CODE_OF: Record<CallOutcome, string> = {
   cancelled: ErrorCode.Cancelled,
   'provider-gone': ErrorCode.ProviderGone,
   'tool-unregistered': ErrorCode.ToolUnregistered,
-  'send-failed': ErrorCode.SendFailed,
+  // The only send failure these worlds make is `huge` arguments, over the room's frame maximum.
+  'send-failed': ErrorCode.ArgumentsUnsendable,
 };
 
 function schemaFor(variant: number): JsonObject {

@@ -200,22 +200,77 @@ describe('ToolRegistry: names', () => {
     expect(third).not.toBe(first);
   });
 
-  it('exposed names never shift while tools stay registered', () => {
+  it('a suffixed name stays put through updates while the plain name is held', () => {
     const { registry } = withChanges();
     registered(registry.register('robot-1', tool('move')));
     const suffixed = registered(registry.register('robot-2', tool('move'))).exposedName;
-    // The first owner leaves: the second keeps its suffixed name, even when it updates the tool.
-    expect(registry.unregister('robot-1', 'move')).toMatchObject({ ok: true });
-    expect(registry.get('move')).toBeUndefined();
-    expect(registry.get(suffixed)?.provider).toBe('robot-2');
     const updated = registry.register('robot-2', tool('move', { description: 'new text' }));
     expect(updated).toMatchObject({ ok: true, change: 'updated' });
     expect(registered(updated).exposedName).toBe(suffixed);
     const unchanged = registry.register('robot-2', tool('move', { description: 'new text' }));
     expect(registered(unchanged).exposedName).toBe(suffixed);
-    // The freed plain name goes to whoever registers it next.
-    expect(registered(registry.register('robot-3', tool('move'))).exposedName).toBe('move');
-    expect(registry.get(suffixed)?.provider).toBe('robot-2');
+    expect(registry.get('move')?.provider).toBe('robot-1');
+  });
+
+  it('a freed plain name returns to the oldest suffixed holder, reported as a rename', () => {
+    const { registry, changes } = withChanges();
+    registered(registry.register('robot-1', tool('move')));
+    const second = registered(registry.register('robot-2', tool('move'))).exposedName;
+    const third = registered(registry.register('robot-3', tool('move'))).exposedName;
+    // robot-3 updating its tool does not make it older than robot-2.
+    registered(registry.register('robot-3', tool('move', { description: 'v2' })));
+    changes.length = 0;
+    expect(registry.unregister('robot-1', 'move')).toMatchObject({ ok: true });
+    expect(summarize(changes)).toEqual(['unregistered:move:unregistered', 'renamed:move']);
+    expect(changes[1]).toMatchObject({
+      kind: 'renamed',
+      previousName: second,
+      tool: { provider: 'robot-2', name: 'move' },
+    });
+    expect(registry.get('move')?.provider).toBe('robot-2');
+    expect(registry.get(second)).toBeUndefined();
+    expect(registry.get(third)?.provider).toBe('robot-3');
+    expect(registry.list().map((t) => t.exposedName)).toEqual(['move', third].sort());
+    // It keeps the plain name through its own updates, and unregisters by its own name.
+    const update = registered(registry.register('robot-2', tool('move', { description: 'v3' })));
+    expect(update.exposedName).toBe('move');
+    // When it leaves too, the next oldest takes the name.
+    registry.removeProvider('robot-2');
+    expect(registry.get('move')?.provider).toBe('robot-3');
+    expect(registry.unregister('robot-3', 'move')).toMatchObject({
+      ok: true,
+      tool: { exposedName: 'move' },
+    });
+    expect(registry.size).toBe(0);
+  });
+
+  it('a squatter that took the name while its provider restarted gives it back when it leaves', () => {
+    const { registry, changes } = withChanges();
+    registered(registry.register('honest-robot', tool('open_door')));
+    registry.removeProvider('honest-robot'); // restarting
+    registered(registry.register('squatter', tool('open_door')));
+    const honest = registered(registry.register('honest-robot', tool('open_door')));
+    expect(honest.exposedName).toBe(suffixedName('open_door', 'honest-robot'));
+    changes.length = 0;
+    registry.removeProvider('squatter');
+    expect(summarize(changes)).toEqual([
+      'unregistered:open_door:provider-left',
+      'renamed:open_door',
+    ]);
+    expect(registry.get('open_door')?.provider).toBe('honest-robot');
+    expect(registry.size).toBe(1);
+  });
+
+  it('freeing a suffixed name renames nobody', () => {
+    const { registry, changes } = withChanges();
+    registered(registry.register('robot-1', tool('move')));
+    registered(registry.register('robot-2', tool('move')));
+    changes.length = 0;
+    registry.removeProvider('robot-2');
+    expect(summarize(changes)).toEqual([
+      `unregistered:${suffixedName('move', 'robot-2')}:provider-left`,
+    ]);
+    expect(registry.get('move')?.provider).toBe('robot-1');
   });
 
   it("the first provider's own updates keep the plain name", () => {

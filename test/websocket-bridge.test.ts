@@ -106,19 +106,30 @@ describe('authentication, before any frame is read', () => {
     expect(frames(events)[0]).toMatchObject({ peer: { identity: 'robot' } });
   });
 
-  it('a token offered as a subprotocol works (what browsers do)', async () => {
+  it('a token offered as a subprotocol works next to toolproxy (what browsers do); only toolproxy is echoed', async () => {
     const { bridge, served } = await started();
-    const token = await providerToken('page');
-    const alone = await client(served.url, [`bearer.${token}`]);
-    expect(alone.protocol).toBe(`bearer.${token}`); // echoed: the only subprotocol offered
-    const paired = await client(served.url.replace('/bridge', '/bridge?x=1'), [
-      'toolproxy',
-      `bearer.${await providerToken('page-2')}`,
-    ]);
-    expect(paired.protocol).toBe('toolproxy');
-    await waitFor(() => bridge.peers().length === 2);
-    expect(bridge.peers().map((peer) => peer.identity)).toEqual(['page', 'page-2']);
+    const paired = await client(served.url, ['toolproxy', `bearer.${await providerToken('page')}`]);
+    expect(paired.protocol).toBe('toolproxy'); // the token never comes back in the 101 answer
+    await waitFor(() => bridge.peers().length === 1);
+    expect(bridge.peers().map((peer) => peer.identity)).toEqual(['page']);
   });
+
+  it.each([
+    ['a bearer token alone', (token: string) => `bearer.${token}`],
+    ['a bearer token and some other subprotocol', (token: string) => `json, bearer.${token}`],
+  ])(
+    '%s as the subprotocol offer: HTTP 400 saying to offer toolproxy, nothing echoed',
+    async (_, offer) => {
+      const { bridge, events, served } = await started();
+      const token = await providerToken('page');
+      const answer = await rawUpgrade(served.port, '', { 'Sec-WebSocket-Protocol': offer(token) });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toContain('offer the "toolproxy" subprotocol');
+      expect(answer.body).not.toContain(token);
+      expect(events.filter((event) => event.kind !== 'connected')).toEqual([]);
+      expect(bridge.peers()).toEqual([]);
+    },
+  );
 
   it('another path is left to the server (handleUpgrade returns false)', async () => {
     const { served } = await started();

@@ -77,7 +77,7 @@ export class LiveKitAgentChannel implements ToolChannel {
       throw new Error('LiveKit: give a token, or an API key and secret to mint one');
     }
     this.#options = options;
-    this.#policy = providerPolicy(options.providers);
+    this.#policy = providerPolicy(options.providers, this.identity);
     this.#logger = options.logger ?? silentLogger;
     this.#timers = options.timers ?? systemTimers;
     this.#runtime = options.runtime;

@@ -6,7 +6,12 @@
  * Topics, by default compatible with hermes-livekit v0.3: providers publish on `hermes-control`,
  * the proxy replies without a topic. Configure `topic` (and `replyTopic`) for new deployments.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/channel.js';
+import {
+  type ChannelHandlers,
+  FrameTooLargeError,
+  type PeerInfo,
+  type ToolChannel,
+} from '../../src/channel.js';
 import type { RoomPort, RoomPortListeners } from './room-port.js';
 
 export const DEFAULT_TOPIC = 'hermes-control';
@@ -71,9 +76,7 @@ export class LiveKitChannel implements ToolChannel {
   async send(to: string, text: string): Promise<void> {
     const bytes = this.#encoder.encode(text);
     if (bytes.length > this.#maxFrame) {
-      throw new Error(
-        `frame of ${bytes.length} bytes exceeds the maximum of ${this.#maxFrame} bytes`,
-      );
+      throw new FrameTooLargeError(bytes.length, this.#maxFrame);
     }
     if (bytes.length <= this.#packetLimit) {
       await this.#port.publish(bytes, to, this.#outboundTopic());

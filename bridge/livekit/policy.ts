@@ -10,6 +10,17 @@ import type { ProviderPolicy } from './room-port.js';
 
 export const PROVIDER_ATTRIBUTE = 'toolproxy.provider';
 
+/**
+ * The proxy's own names (the WebSocket bridge's and the LiveKit agent's defaults). A provider under
+ * one of them would pass for the proxy in logs and to other participants, so none may offer tools
+ * (and the WebSocket bridge refuses the connection outright).
+ */
+export const RESERVED_IDENTITIES: readonly string[] = ['toolproxy', 'toolproxy-agent'];
+
+export function isReservedIdentity(identity: string, own: string | undefined): boolean {
+  return identity === own || RESERVED_IDENTITIES.includes(identity);
+}
+
 export type ProviderPolicyOption =
   /** Only participants whose token has `toolproxy.provider=true` (the default). */
   | 'attribute'
@@ -19,7 +30,16 @@ export type ProviderPolicyOption =
   | readonly string[]
   | ProviderPolicy;
 
-export function providerPolicy(option: ProviderPolicyOption = 'attribute'): ProviderPolicy {
+/** The policy `option` names; never true for a reserved identity (or `ownIdentity`). */
+export function providerPolicy(
+  option: ProviderPolicyOption = 'attribute',
+  ownIdentity?: string,
+): ProviderPolicy {
+  const allowed = basePolicy(option);
+  return (peer: PeerInfo) => !isReservedIdentity(peer.identity, ownIdentity) && allowed(peer);
+}
+
+function basePolicy(option: ProviderPolicyOption): ProviderPolicy {
   if (typeof option === 'function') return option;
   if (option === 'attribute')
     return (peer: PeerInfo) => peer.attributes?.[PROVIDER_ATTRIBUTE] === 'true';

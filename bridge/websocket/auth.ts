@@ -7,6 +7,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TokenVerifier } from 'livekit-server-sdk';
 import type { PeerInfo } from '../../src/channel.js';
+import { hostOf, parseHost } from './host-header.js';
 import { BEARER_PREFIX, SUBPROTOCOL } from './wire.js';
 
 export type OriginPolicy = readonly string[] | ((origin: string) => boolean);
@@ -25,13 +26,14 @@ export function originAllowed(request: IncomingMessage, policy: OriginPolicy | u
   return sameHost(origin, request.headers.host);
 }
 
-function sameHost(origin: string, host: string | undefined): boolean {
+function sameHost(origin: string, header: string | undefined): boolean {
+  const host = parseHost(header);
   if (host === undefined) return false;
   try {
     const page = new URL(origin);
     if (page.protocol !== 'http:' && page.protocol !== 'https:') return false;
-    // Parsed with the page's scheme, so default ports compare equal (`example.com:443`).
-    return new URL(`${page.protocol}//${host}`).host === page.host;
+    // With the page's scheme, so default ports compare equal (`example.com:443`).
+    return hostOf(host, page.protocol) === page.host;
   } catch {
     return false;
   }
@@ -52,13 +54,21 @@ export function offeredToken(request: IncomingMessage, url: URL): string | undef
 }
 
 /**
- * The subprotocol the handshake answers with (a client that offers some must get one of them):
- * `toolproxy` when offered, else the `bearer.<token>` a client offered alone, echoed.
+ * Why a subprotocol offer is refused, if it is: a client that offers any must offer `toolproxy`,
+ * the only one the handshake selects. (Echoing a `bearer.<token>` offered alone would send the
+ * token back in the 101 response, into logs and proxies that record response headers.)
  */
+export function protocolRefusal(request: IncomingMessage): string | undefined {
+  const offered = request.headers['sec-websocket-protocol'];
+  if (offered === undefined) return undefined;
+  const protocols = offered.split(',').map((protocol) => protocol.trim());
+  if (protocols.includes(SUBPROTOCOL)) return undefined;
+  return `offer the "${SUBPROTOCOL}" subprotocol next to "${BEARER_PREFIX}<token>" (or send no subprotocol and the token in the "token" query parameter)`;
+}
+
+/** The subprotocol the handshake answers with: `toolproxy` only (see `protocolRefusal`). */
 export function selectProtocol(protocols: Set<string>): string | false {
-  if (protocols.has(SUBPROTOCOL)) return SUBPROTOCOL;
-  for (const protocol of protocols) if (protocol.startsWith(BEARER_PREFIX)) return protocol;
-  return false;
+  return protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false;
 }
 
 /** Checks signature, expiry and the room grant; the peer is the token's subject. */

@@ -8,7 +8,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/channel.js';
+import {
+  type ChannelHandlers,
+  FrameTooLargeError,
+  type PeerInfo,
+  type ToolChannel,
+} from '../../src/channel.js';
 import { describeUnknown } from '../../src/errors.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
 import { systemTimers, type Timers } from '../../src/timers.js';
@@ -17,10 +22,15 @@ import {
   offeredToken,
   type OriginPolicy,
   originAllowed,
+  protocolRefusal,
   refuse,
   selectProtocol,
 } from './auth.js';
-import { type ProviderPolicyOption, providerPolicy } from '../livekit/policy.js';
+import {
+  isReservedIdentity,
+  type ProviderPolicyOption,
+  providerPolicy,
+} from '../livekit/policy.js';
 import type { ProviderPolicy } from '../livekit/room-port.js';
 import {
   CloseCode,
@@ -29,7 +39,6 @@ import {
   DEFAULT_PROXY_IDENTITY,
   DEFAULT_ROOM,
   oversizeBytes,
-  oversizeMessage,
 } from './wire.js';
 
 export interface WebSocketBridgeOptions {
@@ -96,7 +105,7 @@ export class WebSocketBridge implements ToolChannel {
     this.#room = options.room ?? DEFAULT_ROOM;
     this.#path = options.path ?? DEFAULT_PATH;
     this.#origins = options.allowedOrigins;
-    this.#mayProvide = providerPolicy(options.providers);
+    this.#mayProvide = providerPolicy(options.providers, this.identity);
     this.#maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#pingMs = options.pingIntervalMs ?? 5_000;
     this.#logger = options.logger ?? silentLogger;
@@ -131,8 +140,7 @@ export class WebSocketBridge implements ToolChannel {
     if (connection?.socket.readyState !== WebSocket.OPEN)
       return Promise.reject(new Error(`no provider "${to}" is connected`));
     const bytes = oversizeBytes(text, this.#maxFrame);
-    if (bytes !== undefined)
-      return Promise.reject(new Error(oversizeMessage(bytes, this.#maxFrame)));
+    if (bytes !== undefined) return Promise.reject(new FrameTooLargeError(bytes, this.#maxFrame));
     connection.socket.send(text, (error) => {
       if (error) this.#logger.debug({ to, error: error.message }, 'frame not delivered');
     });
@@ -204,10 +212,23 @@ export class WebSocketBridge implements ToolChannel {
       refuse(socket, 403, 'origin not allowed');
       return;
     }
+    const badOffer = protocolRefusal(request);
+    if (badOffer !== undefined) {
+      this.#logger.warn({ ...from, reason: badOffer }, 'bridge connection refused');
+      refuse(socket, 400, badOffer);
+      return;
+    }
     const verdict = await authenticate(this.#verifier, offeredToken(request, url), this.#room);
     if (!verdict.ok) {
       this.#logger.warn({ ...from, reason: verdict.reason }, 'bridge connection refused');
       refuse(socket, verdict.status, verdict.reason);
+      return;
+    }
+    const { identity } = verdict.peer;
+    if (isReservedIdentity(identity, this.identity)) {
+      const reason = `identity "${identity}" is reserved for the proxy`;
+      this.#logger.warn({ ...from, identity, reason }, 'bridge connection refused');
+      refuse(socket, 403, reason);
       return;
     }
     if (!this.#accepting() || socket.destroyed) {
@@ -243,6 +264,11 @@ export class WebSocketBridge implements ToolChannel {
     });
     const previous = this.#connections.get(peer.identity);
     if (previous !== undefined) {
+      // Legitimate after a network change, but also what a leaked token looks like: say so.
+      this.#logger.warn(
+        { identity: peer.identity },
+        'a new connection with the same identity replaces the current one (closed 4000)',
+      );
       this.#gone(previous, 'replaced by a newer connection');
       previous.socket.close(
         CloseCode.replaced,

@@ -95,13 +95,15 @@ function drawPage(width: number, height: number): PageSnapshot {
 
 async function main(): Promise<void> {
   const status = element('status');
-  const identity = `page-${Math.random().toString(36).slice(2, 8)}`;
+  // The proxy picks the page's identity (`page-<random>`) and names it in a response header.
+  let identity = 'this page';
   const url = new URL('/bridge', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const fetchToken = async () => {
-    const response = await fetch(`/token?identity=${identity}`);
+    const response = await fetch('/token');
     if (!response.ok)
       throw new Error(`no token for this page (${response.status}): ${await response.text()}`);
+    identity = response.headers.get('x-toolproxy-identity') ?? identity;
     return response.text();
   };
   const provider = new ToolProvider({ tools: browserTools(surface) });

@@ -3,7 +3,9 @@
  * `GET /healthz`, the WebSocket bridge's upgrade at `/bridge`, and in embedded mode the page at `/`
  * with `/token` handing provider tokens to pages (loopback only).
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostOf, parseHost } from '../../bridge/websocket/host-header.js';
 import type { HookIngress } from '../hooks/index.js';
 import type { McpHttpEndpoint } from '../mcp/index.js';
 import type { PageAssets } from './page.js';
@@ -13,13 +15,28 @@ export interface Routes {
   hooks: HookIngress;
   health: () => Record<string, unknown>;
   page: PageAssets | undefined;
-  /** Mints a provider token for a page; undefined where pages may not get tokens. */
+  /**
+   * Mints a provider token for a page, for an identity `/token` chose; undefined where pages may
+   * not get tokens.
+   */
   pageToken: ((identity: string) => Promise<string>) | undefined;
   /** Which Host headers to serve; on loopback only loopback names (DNS-rebinding defence). */
   hostAllowed: (hostname: string) => boolean;
 }
 
-const IDENTITY = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The response header that tells a page which identity its token is for. */
+export const PAGE_IDENTITY_HEADER = 'x-toolproxy-identity';
+
+const NAMED_IDENTITY_REFUSED =
+  '/token mints tokens for fresh page identities only (page-<random>) and takes no identity ' +
+  'parameter: any local process can fetch it, so a chosen name would let it take over that ' +
+  'provider. For a named identity, mint a token signed with the API secret: ' +
+  '`toolproxy token --identity NAME` (or mintProviderToken).\n';
+
+/** `page-` and 16 base64url characters (96 random bits): no two pages, nor a guess, collide. */
+export function freshPageIdentity(): string {
+  return `page-${randomBytes(12).toString('base64url')}`;
+}
 
 export function route(routes: Routes) {
   return (request: IncomingMessage, response: ServerResponse): void => {
@@ -56,10 +73,12 @@ async function handle(
   if (routes.page !== undefined && path === '/page.js')
     return send(response, 200, 'text/javascript; charset=utf-8', routes.page.script);
   if (path === '/token' && routes.pageToken !== undefined) {
-    const identity = url.searchParams.get('identity') ?? '';
-    if (!IDENTITY.test(identity))
-      return send(response, 400, 'text/plain', 'identity must match [A-Za-z0-9_.-]{1,64}');
-    return send(response, 200, 'text/plain', await routes.pageToken(identity));
+    // The identity is the proxy's choice: a caller that could name one could displace that provider.
+    if (url.searchParams.has('identity'))
+      return send(response, 400, 'text/plain', NAMED_IDENTITY_REFUSED);
+    const identity = freshPageIdentity();
+    const token = await routes.pageToken(identity);
+    return send(response, 200, 'text/plain', token, { [PAGE_IDENTITY_HEADER]: identity });
   }
   send(response, 404, 'text/plain', 'not found');
 }
@@ -68,23 +87,28 @@ export function hostAndOriginAllowed(
   routes: Pick<Routes, 'hostAllowed'>,
   request: IncomingMessage,
 ): boolean {
-  const host = request.headers.host ?? '';
-  let hostname: string;
-  try {
-    hostname = new URL(`http://${host}`).hostname;
-  } catch {
-    return false;
-  }
-  if (!routes.hostAllowed(hostname)) return false;
+  // Strict: `evil@127.0.0.1` or `127.0.0.1/x` is no Host (a lenient URL parse would say 127.0.0.1).
+  const host = parseHost(request.headers.host);
+  if (host === undefined || !routes.hostAllowed(host.hostname)) return false;
   const origin = request.headers.origin;
   if (origin === undefined) return true; // not a browser request, or a same-origin GET
   try {
-    return new URL(origin).host === host;
+    const page = new URL(origin);
+    if (page.protocol !== 'http:' && page.protocol !== 'https:') return false;
+    return page.host === hostOf(host, page.protocol);
   } catch {
     return false;
   }
 }
 
-function send(response: ServerResponse, status: number, type: string, body: string): void {
-  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+function send(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  response
+    .writeHead(status, { ...headers, 'content-type': type, 'cache-control': 'no-store' })
+    .end(body);
 }

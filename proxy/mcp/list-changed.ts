@@ -30,6 +30,7 @@ export function watchToolList(proxy: ToolProxy, options: ToolListWatchOptions): 
   const unsubscribers = [
     proxy.hooks.on('tool:registered', changed),
     proxy.hooks.on('tool:unregistered', changed),
+    proxy.hooks.on('tool:renamed', changed),
   ];
 
   return () => {

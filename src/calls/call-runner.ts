@@ -20,11 +20,12 @@ import { CallTable } from './call-table.js';
 import {
   cancelledError,
   invalidArgumentsError,
+  notToldToStop,
   proxyClosedError,
-  sendFailedError,
   toolNotFoundError,
 } from './messages.js';
 import { PendingCall, type ProgressUpdate, type SettleListener } from './pending-call.js';
+import { sendFailure } from './send-failure.js';
 
 export interface CallOptions {
   /** Aborting it cancels the call (reason `caller-aborted`) and tells the provider. */
@@ -139,7 +140,7 @@ export class CallRunner {
       stale_after_ms: this.#deps.staleAfterMs?.(tool.provider),
     } as const;
     link.send(tool.provider, frame).catch((error: unknown) => {
-      call.fail('send-failed', sendFailedError(tool.exposedName, spec.callId, error));
+      call.fail('send-failed', sendFailure(tool.exposedName, spec.callId, error));
     });
     this.#deps.liveness?.callStarted();
     return call;
@@ -156,9 +157,21 @@ export class CallRunner {
     return limits.defaultMs;
   }
 
-  /** Settles each call with one shared error; returns how many were still pending. */
+  /**
+   * Settles each call with one shared error; returns how many were still pending. A cancelled call
+   * whose provider is not connected gets no stop notice (see #settled), so its error says so.
+   */
   failAll(calls: readonly PendingCall[], outcome: CallOutcome, error: ToolProxyError): number {
-    for (const call of calls) call.fail(outcome, error);
+    const { link } = this.#deps;
+    let unreached: ToolProxyError | undefined;
+    for (const call of calls) {
+      if (outcome === 'cancelled' && !link.isPresent(call.spec.tool.provider)) {
+        unreached ??= notToldToStop(error);
+        call.fail(outcome, unreached);
+      } else {
+        call.fail(outcome, error);
+      }
+    }
     return calls.length;
   }
 

@@ -35,6 +35,21 @@ export function cancelledError(
   );
 }
 
+/**
+ * `error` (a CANCELLED one) for calls whose provider is not connected, so no stop notice can go
+ * to it: the caller must not be told it was. Other errors are returned as they are.
+ */
+export function notToldToStop(error: ToolProxyError): ToolProxyError {
+  if (error.code !== ErrorCode.Cancelled || error.reason === undefined) return error;
+  const { reason, detail } = error;
+  const why = detail === undefined ? '' : ` (${detail})`;
+  return eventError(
+    ErrorCode.Cancelled,
+    `The tool call was cancelled because ${CANCEL_TEXT[reason]}${why}. The provider could not be told to stop: it is not connected to the tool proxy. ${MAY_HAVE_HAPPENED}`,
+    { reason, ...(detail === undefined ? {} : { detail }), cause: error.cause },
+  );
+}
+
 export function timeoutError(
   tool: string,
   callId: string,

@@ -136,6 +136,8 @@ export interface CallInfo {
 export interface ProxyEvents {
   'tool:registered': { tool: ToolSummary; updated: boolean };
   'tool:unregistered': { tool: ToolSummary; cause: 'unregistered' | 'provider-left' };
+  /** A suffixed tool took back its plain name (`tool.name`) when that was freed. */
+  'tool:renamed': { tool: ToolSummary; previousName: string };
   'call:started': CallInfo & { timeoutMs: number };
   'call:progress': CallInfo & {
     progress: number;

@@ -22,13 +22,18 @@ export function waitForTool<T>(
       unsubscribe();
       reject(cancelledError('caller-aborted', undefined, signal?.reason));
     };
-    const unsubscribe = hooks.on('tool:registered', ({ tool }) => {
+    // A tool gets the name by registering under it, or by taking it back (a rename).
+    const arrived = ({ tool }: { tool: { name: string } }) => {
       const registered = tool.name === name ? lookup(name) : undefined;
       if (registered === undefined) return;
       unsubscribe();
       signal?.removeEventListener('abort', onAbort);
       resolve(registered);
-    });
+    };
+    const subscriptions = [hooks.on('tool:registered', arrived), hooks.on('tool:renamed', arrived)];
+    const unsubscribe = () => {
+      for (const off of subscriptions) off();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -2,7 +2,8 @@
  * Tool names. Providers may use what hermes-livekit allows and a little more; agents see names that
  * every LLM provider accepts (`^[a-zA-Z0-9_-]{1,64}$`). When two providers offer the same name, the
  * first keeps it and the later one gets a stable suffix derived from its identity: the same
- * provider always gets the same exposed name, and names never shift while tools are registered.
+ * provider always gets the same suffixed name. A name shifts only when the plain name is freed:
+ * then the oldest suffixed holder takes it back (the registry reports a rename).
  */
 
 export const PROVIDER_TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;

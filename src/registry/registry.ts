@@ -53,7 +53,9 @@ export type UnregisterOutcome =
 
 export type RegistryChange =
   | { kind: 'registered' | 'updated'; tool: RegisteredTool }
-  | { kind: 'unregistered'; tool: RegisteredTool; cause: 'unregistered' | 'provider-left' };
+  | { kind: 'unregistered'; tool: RegisteredTool; cause: 'unregistered' | 'provider-left' }
+  /** A suffixed tool took back its plain name when that was freed; `tool` has the new name. */
+  | { kind: 'renamed'; tool: RegisteredTool; previousName: string };
 
 export interface RegistrationRequest {
   readonly provider: string;
@@ -87,6 +89,8 @@ export interface RegistryOptions extends Partial<SchemaLimits> {
 interface Entry {
   tool: RegisteredTool;
   fingerprint: string;
+  /** Order of first registration (an update keeps it): the oldest suffixed holder reclaims first. */
+  seq: number;
 }
 
 export class ToolRegistry {
@@ -99,6 +103,7 @@ export class ToolRegistry {
   readonly #policy: RegistrationPolicy;
   readonly #onChange: (change: RegistryChange) => void;
   #sorted: RegisteredTool[] | undefined;
+  #nextSeq = 0;
 
   constructor(options: RegistryOptions = {}) {
     this.#compiler = new SchemaCompiler(options);
@@ -142,7 +147,7 @@ export class ToolRegistry {
       validator,
     };
     previous?.tool.validator.dispose();
-    this.#store(provider, { tool, fingerprint });
+    this.#store(provider, { tool, fingerprint, seq: previous?.seq ?? this.#nextSeq++ });
     this.#changed({ kind: previous === undefined ? 'registered' : 'updated', tool });
     return { ok: true, tool, change: previous === undefined ? 'registered' : 'updated' };
   }
@@ -261,14 +266,36 @@ export class ToolRegistry {
     this.#sorted = undefined;
   }
 
-  #remove(tool: RegisteredTool, cause: 'unregistered' | 'provider-left'): void {
-    const own = this.#byProvider.get(tool.provider);
+  #remove(removed: RegisteredTool, cause: 'unregistered' | 'provider-left'): void {
+    const own = this.#byProvider.get(removed.provider);
+    const tool = own?.get(removed.name)?.tool ?? removed; // as stored now (it may have been renamed)
     own?.delete(tool.name);
     if (own?.size === 0) this.#byProvider.delete(tool.provider);
     this.#byExposed.delete(tool.exposedName);
     this.#sorted = undefined;
     tool.validator.dispose();
     this.#changed({ kind: 'unregistered', tool, cause });
+    if (tool.exposedName === tool.name) this.#reclaim(tool.name);
+  }
+
+  /**
+   * A plain name just freed goes back to the oldest provider exposed under its suffix, so a
+   * squatter that took the name while its owner restarted does not keep the owner off it.
+   */
+  #reclaim(name: string): void {
+    let oldest: Entry | undefined;
+    for (const tools of this.#byProvider.values()) {
+      const entry = tools.get(name);
+      if (entry !== undefined && entry.tool.exposedName !== name) {
+        if (oldest === undefined || entry.seq < oldest.seq) oldest = entry;
+      }
+    }
+    if (oldest === undefined) return;
+    const previousName = oldest.tool.exposedName;
+    const tool: RegisteredTool = { ...oldest.tool, exposedName: name };
+    this.#byExposed.delete(previousName);
+    this.#store(tool.provider, { ...oldest, tool });
+    this.#changed({ kind: 'renamed', tool, previousName });
   }
 
   #changed(change: RegistryChange): void {

@@ -201,10 +201,11 @@ export function bridgeContract(
     await stranger.close();
   });
 
-  it('an oversize call frame is refused whole (SEND_FAILED); an oversize result comes back as an error', async () => {
+  it('an oversize call frame is refused whole (ARGUMENTS_UNSENDABLE, not retryable); an oversize result comes back as an error', async () => {
     const huge = 'y'.repeat(stage.world.maxFrameBytes + 1);
     await expect(stage.proxy.call('echo', { text: huge })).rejects.toMatchObject({
-      code: 'SEND_FAILED',
+      code: 'ARGUMENTS_UNSENDABLE',
+      message: expect.stringContaining('smaller or simpler arguments'),
     });
     await expect(
       stage.proxy.call('dump', { size: stage.world.maxFrameBytes + 1 }),

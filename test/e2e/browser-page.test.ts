@@ -52,6 +52,10 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await expect
         .poll(() => fixture.serve.proxy.tools().map((tool) => tool.name))
         .toContain('wait_for_click');
+      // The page's identity is the one /token picked for it, not one the page chose.
+      expect(await page.locator('#status').textContent()).toMatch(
+        /^connected as page-[A-Za-z0-9_-]{16}: tools offered$/,
+      );
       const tool = fixture.serve.proxy.tools().find((t) => t.providerName === 'wait_for_click');
 
       const call = fixture.mcp.callTool({

@@ -9,7 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../../src/channel.js';
+import {
+  type ChannelHandlers,
+  FrameTooLargeError,
+  type PeerInfo,
+  type ToolChannel,
+} from '../../../src/channel.js';
 import {
   API_GLOBAL,
   EVENT_BINDING,
@@ -140,7 +145,7 @@ export class RelaySeat {
         this.#setPeers(await this.#call('start'));
       },
       peers: () => this.#peers,
-      send: (to, text) => this.#call('send', to, text),
+      send: (to, text) => this.#call('send', to, text).catch(rethrowFromPage),
       close: async () => {
         this.#handlers = undefined;
         await this.#call('close');
@@ -197,4 +202,15 @@ export class RelaySeat {
         return;
     }
   }
+}
+
+/**
+ * `page.evaluate` hands back only an error's message: a frame the page's channel refused as too
+ * large is that error again here, as the proxy would have seen it had the channel been in Node.
+ */
+function rethrowFromPage(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  const tooLarge = /frame of (\d+) bytes exceeds the maximum of (\d+) bytes/.exec(message);
+  if (tooLarge === null) throw error;
+  throw new FrameTooLargeError(Number(tooLarge[1]), Number(tooLarge[2]));
 }
