@@ -1,17 +1,17 @@
 /**
- * toolproxy as npm ships it. A copy of the checkout is packed (`npm pack`, whose `prepack` builds),
- * the tarball is checked by publint and are-the-types-wrong, then installed into a fresh project
+ * toolproxy as npm ships it. A copy of the checkout is packed (`npm pack`, whose `prepack` builds;
+ * test/support/installed-toolproxy.ts, which keeps one pack per content of the sources), the
+ * tarball is checked by publint and are-the-types-wrong, then installed into a fresh project
  * with its production dependencies only and used there as a user would: the CLI, every entry point
  * from plain Node ESM, and strict TypeScript consumers (node16, nodenext, bundler). The packed
  * copy's own `bin/toolproxy.mjs`, once built, serves with no bundler and no tsx installed.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedToolproxy, installTarball, ROOT } from '../support/installed-toolproxy.js';
 import {
-  copyCheckout,
   modulesWithout,
   npm,
   type Ran,
@@ -21,7 +21,7 @@ import {
   userEnv,
 } from '../support/packed.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = ROOT;
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, { types: string } | string>;
   peerDependencies: Record<string, string>;
@@ -33,7 +33,9 @@ const entries = Object.keys(manifest.exports)
   .map((subpath) => (subpath === '.' ? 'toolproxy' : `toolproxy/${subpath.slice(2)}`));
 
 const work = mkdtempSync(join(tmpdir(), 'toolproxy-package-'));
-const copy = join(work, 'toolproxy');
+/** The packed checkout, built: shared with other test files through the pack cache. */
+let copy = '';
+/** A consumer of this file's own: its tests install the optional peers into it. */
 const consumer = join(work, 'consumer');
 const toolproxyBin = join(consumer, 'node_modules', '.bin', 'toolproxy');
 const running: Serving[] = [];
@@ -54,26 +56,17 @@ function importFromConsumer(entry: string): Ran {
   return run(process.execPath, ['--input-type=module', '-e', script], consumer);
 }
 
-beforeAll(() => {
-  copyCheckout(root, copy);
-  const report = JSON.parse(npm(['pack', '--json', '--pack-destination', work], copy)) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
-  tarball = join(work, report[0]?.filename ?? 'missing.tgz');
-  packed = report[0]?.files.map((file) => file.path) ?? [];
-  mkdirSync(consumer);
-  writeFileSync(
-    join(consumer, 'package.json'),
-    '{"name":"consumer","private":true,"type":"module"}',
-  );
-  npm(['install', '--prefer-offline', tarball], consumer);
+beforeAll(async () => {
+  const installed = await installedToolproxy();
+  ({ tarball, checkout: copy } = installed);
+  packed = [...installed.files];
+  installTarball(tarball, consumer);
 }, 300_000);
 
 afterAll(async () => {
   await Promise.all(running.map((serve) => serve.stop()));
   rmSync(work, { recursive: true, force: true });
-}, 60_000);
+}, 300_000);
 
 async function serve(command: string, args: string[], cwd: string): Promise<Serving> {
   const env = { PATH: process.env.PATH ?? '', HOME: work, NODE_ENV: 'production' };
@@ -106,6 +99,7 @@ describe('the tarball', () => {
       'dist/page/page.js',
       'src/index.ts',
       'examples/claude-code/settings.json',
+      'examples/claude-code/.mcp.json',
       'README.md',
       'PROTOCOL.md',
       'SECURITY.md',
@@ -128,19 +122,22 @@ describe('the tarball', () => {
     const result = run(attw, [tarball, '--profile', 'esm-only', '--no-color'], work);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     for (const entry of entries) expect(result.stdout).toContain(`"${entry}"`);
-  });
+  }, 120_000);
 });
 
 describe('the packed checkout after its build', () => {
   it('serves /healthz and the page from dist/ with neither a bundler nor tsx installed', async () => {
-    rmSync(join(copy, 'node_modules'));
+    // A copy of the built checkout (the shared one stays as it is) without those packages.
+    const built = join(work, 'built');
+    const ownModules = join(copy, 'node_modules');
+    cpSync(copy, built, { recursive: true, filter: (path) => path !== ownModules });
     const links = modulesWithout(root, join(work, 'node_modules-without'), [
       'esbuild',
       '@esbuild',
       'tsx',
     ]);
-    symlinkSync(links, join(copy, 'node_modules'));
-    const started = await serve(process.execPath, [join('bin', 'toolproxy.mjs')], copy);
+    symlinkSync(links, join(built, 'node_modules'));
+    const started = await serve(process.execPath, [join('bin', 'toolproxy.mjs')], built);
     await expectHealthAndPage(started.url);
     expect(await started.stop()).toBe(0);
   }, 60_000);
@@ -262,7 +259,7 @@ describe('installed from the tarball, production dependencies only', () => {
         expect(result.status, `${config}: ${result.stdout}${result.stderr}`).toBe(0);
       }
     }
-  }, 300_000);
+  }, 600_000);
 });
 
 /** The README entry table's row whose first cell names `entry`. */

@@ -23,7 +23,7 @@ import type { InstalledPeer } from '../support/mcp-peers.js';
 import { type EgressTrap, startEgressTrap } from './claude-code-egress.js';
 import { type PeerRun, startPeer } from './peer-process.js';
 import { type ServedProvider, serveWithProvider } from './serve-with-provider.js';
-import { pause } from './wire-provider.js';
+import { pause, type WireTool } from './wire-provider.js';
 
 export const TOOL = 'slow_job';
 /** The tool as Claude Code names it: server `toolproxy` of the example's `.mcp.json`. */
@@ -32,7 +32,7 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/claude-code/', import.meta
 /** The address the example files name, which the README tells a user to change for another port. */
 const DEFAULT_ADDRESS = '127.0.0.1:7300';
 /** Any key: the mock does not check it. The last 20 characters are what Claude Code remembers. */
-const API_KEY = 'sk-ant-api03-toolproxy-mock-key-0000';
+export const API_KEY = 'sk-ant-api03-toolproxy-mock-key-0000';
 
 /** Wall-clock milliseconds with a fraction: comparable with Claude Code's debug-log times. */
 export const clock = (): number => performance.timeOrigin + performance.now();
@@ -87,7 +87,7 @@ export interface ClaudeWorld {
 const ARGS = /toolproxy-test-args=(\{[^}]*\})/;
 
 /** The job arguments the prompt of this conversation carries. */
-function promptArgs(request: MessagesRequest): Record<string, unknown> {
+export function promptArgs(request: MessagesRequest): Record<string, unknown> {
   for (const block of blocks(request)) {
     const match = block.role === 'user' && block.type === 'text' && ARGS.exec(String(block.text));
     if (match) return JSON.parse(match[1]!) as Record<string, unknown>;
@@ -113,7 +113,7 @@ function installExample(project: string, address: string): void {
  * that api.anthropic.com is reachable) and the API key accepted. Folder trust and the project's
  * MCP server are left to the prompts, as for a user.
  */
-function seedHome(home: string): void {
+export function seedHome(home: string): void {
   mkdirSync(home, { recursive: true });
   writeFileSync(
     join(home, '.claude.json'),
@@ -134,53 +134,48 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T | undefi
   }
 }
 
-export async function startClaudeWorld(claude: InstalledPeer): Promise<ClaudeWorld> {
-  const scratch = mkdtempSync(join(tmpdir(), 'toolproxy-claude-'));
-  const project = join(scratch, 'project');
-  const home = join(scratch, 'home');
-  const temp = join(scratch, 'tmp');
-  mkdirSync(temp, { recursive: true });
-  seedHome(home);
-  const jobs: JobRun[] = [];
-  const settled: SettledCall[] = [];
-  const sessionEnds: ClaudeWorld['sessionEnds'] = [];
-  const served = await serveWithProvider(
-    [
-      {
-        name: TOOL,
-        description: 'Runs a slow job for `seconds` seconds and says which one finished',
-        inputSchema: {
-          type: 'object',
-          properties: { label: { type: 'string' }, seconds: { type: 'number' } },
-          required: ['label', 'seconds'],
-        },
-        run: async (call) => {
-          const job: JobRun = {
-            callId: call.callId,
-            label: String(call.arguments.label),
-            startedAt: clock(),
-          };
-          jobs.push(job);
-          call.signal.addEventListener('abort', () => (job.abortedAt = clock()), { once: true });
-          await pause(Number(call.arguments.seconds) * 1000, call.signal);
-          return { result: { finished: job.label } };
-        },
-      },
-    ],
-    'claude-code-provider',
-  );
-  const { hooks } = served.serve.proxy;
-  hooks.on('call:settled', (event) => settled.push({ ...event, at: clock() }));
-  hooks.on('session:end', (event) => sessionEnds.push({ session: event.session_key, at: clock() }));
-  installExample(project, new URL(served.serve.url).host);
-  const mock = await startMockAnthropic({ reply: searchThenUse(MCP_TOOL, promptArgs) });
-  const trap = await startEgressTrap(join(scratch, 'trap'));
+/** `slow_job`: runs for `seconds`, stops at once when the proxy tells it to; each run recorded. */
+export function slowJobTool(jobs: JobRun[]): WireTool {
+  return {
+    name: TOOL,
+    description: 'Runs a slow job for `seconds` seconds and says which one finished',
+    inputSchema: {
+      type: 'object',
+      properties: { label: { type: 'string' }, seconds: { type: 'number' } },
+      required: ['label', 'seconds'],
+    },
+    run: async (call) => {
+      const job: JobRun = {
+        callId: call.callId,
+        label: String(call.arguments.label),
+        startedAt: clock(),
+      };
+      jobs.push(job);
+      call.signal.addEventListener('abort', () => (job.abortedAt = clock()), { once: true });
+      await pause(Number(call.arguments.seconds) * 1000, call.signal);
+      return { result: { finished: job.label } };
+    },
+  };
+}
 
-  const env = (extra: Record<string, string> = {}) => ({
+/** The prompt that makes the mock call `slow_job` with these arguments. */
+export const promptFor = (label: string, seconds: number): string =>
+  `Run ${TOOL}. toolproxy-test-args=${JSON.stringify({ label, seconds })}`;
+
+/**
+ * Claude Code's whole environment: the throwaway HOME and TMPDIR, the mock as its API, the trap
+ * as its proxy (its `ssh` first on PATH), no non-essential traffic.
+ */
+export function claudeEnv(
+  paths: { home: string; temp: string; modelUrl: string; trap: EgressTrap },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const { home, temp, modelUrl, trap } = paths;
+  return {
     PATH: `${trap.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     HOME: home,
     TMPDIR: temp,
-    ANTHROPIC_BASE_URL: mock.baseUrl,
+    ANTHROPIC_BASE_URL: modelUrl,
     ANTHROPIC_API_KEY: API_KEY,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_TELEMETRY: '1',
@@ -191,10 +186,45 @@ export async function startClaudeWorld(claude: InstalledPeer): Promise<ClaudeWor
     HTTP_PROXY: trap.proxyUrl,
     NO_PROXY: '127.0.0.1,localhost,::1',
     ...extra,
-  });
+  };
+}
+
+/** `-p PROMPT --output-format stream-json --verbose [--allowedTools …] --debug-file LOG` */
+export function printArgs(prompt: string, allowed: readonly string[], debugLog: string): string[] {
+  return [
+    '-p',
+    prompt,
+    '--output-format',
+    'stream-json',
+    '--verbose',
+    ...(allowed.length === 0 ? [] : ['--allowedTools', ...allowed]),
+    '--debug-file',
+    debugLog,
+  ];
+}
+
+export async function startClaudeWorld(claude: InstalledPeer): Promise<ClaudeWorld> {
+  const scratch = mkdtempSync(join(tmpdir(), 'toolproxy-claude-'));
+  const project = join(scratch, 'project');
+  const home = join(scratch, 'home');
+  const temp = join(scratch, 'tmp');
+  mkdirSync(temp, { recursive: true });
+  seedHome(home);
+  const jobs: JobRun[] = [];
+  const settled: SettledCall[] = [];
+  const sessionEnds: ClaudeWorld['sessionEnds'] = [];
+  const served = await serveWithProvider([slowJobTool(jobs)], 'claude-code-provider');
+  const { hooks } = served.serve.proxy;
+  hooks.on('call:settled', (event) => settled.push({ ...event, at: clock() }));
+  hooks.on('session:end', (event) => sessionEnds.push({ session: event.session_key, at: clock() }));
+  installExample(project, new URL(served.serve.url).host);
+  const mock = await startMockAnthropic({ reply: searchThenUse(MCP_TOOL, promptArgs) });
+  const trap = await startEgressTrap(join(scratch, 'trap'));
+
+  const env = (extra: Record<string, string> = {}) =>
+    claudeEnv({ home, temp, modelUrl: mock.baseUrl, trap }, extra);
   const debugLog = (label: string) => join(scratch, `${label}.debug.log`);
-  const prompt = (label: string, seconds: number) =>
-    `Run ${TOOL}. toolproxy-test-args=${JSON.stringify({ label, seconds })}`;
+  const prompt = promptFor;
 
   return {
     served,
@@ -209,20 +239,11 @@ export async function startClaudeWorld(claude: InstalledPeer): Promise<ClaudeWor
     prompt,
     debugLog,
     print: (label, seconds, allowed = [MCP_TOOL]) =>
-      startPeer(
-        claude.path,
-        [
-          '-p',
-          prompt(label, seconds),
-          '--output-format',
-          'stream-json',
-          '--verbose',
-          ...(allowed.length === 0 ? [] : ['--allowedTools', ...allowed]),
-          '--debug-file',
-          debugLog(label),
-        ],
-        { env: env(), cwd: project, limitMs: 90_000 },
-      ),
+      startPeer(claude.path, printArgs(prompt(label, seconds), allowed, debugLog(label)), {
+        env: env(),
+        cwd: project,
+        limitMs: 90_000,
+      }),
     sessionOf: (label) => {
       const request = mock.requests.find(
         (entry) => entry.body !== undefined && promptArgs(entry.body).label === label,

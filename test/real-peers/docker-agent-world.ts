@@ -57,7 +57,7 @@ export interface DockerAgentWorld {
 }
 
 /** The move_arm provider: answers `{at: [x, y]}` after `duration_ms`, or stops when told. */
-function armTool(runs: ToolRunRecord[]): WireTool {
+export function armTool(runs: ToolRunRecord[]): WireTool {
   return {
     name: TOOL,
     description: 'Moves the robot arm to (x, y); takes duration_ms milliseconds',
