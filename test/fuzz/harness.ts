@@ -548,6 +548,7 @@ export class ProxyFuzz {
           (frame.type === 'agent:tool-registered' || frame.type === 'agent:tool-unregistered')
         )
           replies.push(frame);
+        else if (isReclaimNotice(frame)) count(summary.replies, 'registered:reclaimed');
         else if (frame.type === 'agent:tool-registered' || frame.type === 'agent:tool-unregistered')
           violation(summary, `${p.identity} got an answer to a frame it did not send`, made.text);
       }
@@ -1055,4 +1056,18 @@ export async function fuzz(
     if (progress !== undefined && i % every === 0) progress(i);
   }
   return target.summary;
+}
+
+/**
+ * The one registration answer a provider gets unasked: its suffixed tool has its plain name back,
+ * freed by another provider's frame (PROTOCOL 4.2), so the ack carries no `exposed_name`.
+ */
+function isReclaimNotice(frame: JsonObject): boolean {
+  return (
+    frame.type === 'agent:tool-registered' &&
+    frame.success === true &&
+    typeof frame.name === 'string' &&
+    frame.exposed_name === undefined &&
+    frame.reason === undefined
+  );
 }
