@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/index.js';
 import { rtcProviderChannel } from '../../bridge/livekit/node-provider.js';
-import { defineTool, ToolProvider, ToolProxy } from '../../src/index.js';
+import { defineTool, ToolProvider, ToolProxy, ToolProxyError } from '../../src/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const server = inject('livekit');
@@ -135,8 +135,17 @@ describe('a process killed mid-call, on the real server', () => {
     const outcome = await settled;
     const endedMs = Date.now() - closedAt;
     console.log(`live: a closing provider's call ended after ${endedMs} ms`);
-    // TOOL_UNREGISTERED, not PROVIDER_GONE: the withdrawal came before the room's leave.
-    expect(outcome).toMatchObject({ code: 'TOOL_UNREGISTERED' });
+    // TOOL_UNREGISTERED: the withdrawal came before the room's leave. The withdrawal is best effort:
+    // under load the server can hand the proxy the leave before the data packet published just
+    // before it, and the call then ends PROVIDER_GONE for the leave (not for silence), still without
+    // waiting for the call's deadline.
+    expect(outcome).toSatisfy(
+      (error) =>
+        error instanceof ToolProxyError &&
+        (error.code === 'TOOL_UNREGISTERED' ||
+          (error.code === 'PROVIDER_GONE' && error.reason === undefined)),
+    );
+    expect(endedMs).toBeLessThan(5_000);
     expect(proxy.tools()).toEqual([]);
   }, 60_000);
 
