@@ -3,7 +3,6 @@
  * to make room, in which order, and which never are.
  */
 import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ConnectionSlotOptions,
@@ -47,7 +46,7 @@ afterEach(() => {
 });
 
 function slots(options: ConnectionSlotOptions) {
-  return keepConnectionSlots(server as unknown as Server, {
+  return keepConnectionSlots(server, {
     graceMs: GRACE,
     now: () => Date.now(),
     ...options,

@@ -1,8 +1,12 @@
 /** The bridge's token check on its own, for claims a well-behaved token minter never produces. */
 import type { TokenVerifier } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
-import type { IncomingMessage } from 'node:http';
-import { authenticate, originAllowed, protocolRefusal } from '../bridge/websocket/auth.js';
+import {
+  authenticate,
+  originAllowed,
+  protocolRefusal,
+  type UpgradeHeaders,
+} from '../bridge/websocket/auth.js';
 import { hostOf, parseHost } from '../bridge/websocket/host-header.js';
 
 function verifierOf(claims: Record<string, unknown>): TokenVerifier {
@@ -80,8 +84,8 @@ describe('parseHost: host[:port] and nothing else', () => {
   });
 });
 
-function upgradeRequest(headers: Record<string, string>): IncomingMessage {
-  return { headers } as unknown as IncomingMessage;
+function upgradeRequest(headers: Record<string, string>): UpgradeHeaders {
+  return { headers };
 }
 
 describe('originAllowed (default: the page is on the host the request was sent to)', () => {

@@ -10,6 +10,9 @@ import type { PeerInfo } from '../../src/channel.js';
 import { hostOf, parseHost } from './host-header.js';
 import { BEARER_PREFIX, SUBPROTOCOL } from './wire.js';
 
+/** What the upgrade checks read of a request: its headers alone. */
+export type UpgradeHeaders = Pick<IncomingMessage, 'headers'>;
+
 export type OriginPolicy = readonly string[] | ((origin: string) => boolean);
 
 export type Verdict = { ok: true; peer: PeerInfo } | { ok: false; status: number; reason: string };
@@ -18,7 +21,7 @@ export type Verdict = { ok: true; peer: PeerInfo } | { ok: false; status: number
  * Requests without an `Origin` header come from programs, not pages, and pass. A page's origin must
  * be allowed by `policy`, or by default be http(s) on the very host the request was sent to.
  */
-export function originAllowed(request: IncomingMessage, policy: OriginPolicy | undefined): boolean {
+export function originAllowed(request: UpgradeHeaders, policy: OriginPolicy | undefined): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   if (typeof policy === 'function') return policy(origin);
@@ -40,7 +43,7 @@ function sameHost(origin: string, header: string | undefined): boolean {
 }
 
 /** The token from the `token` query parameter, or from a `bearer.<token>` subprotocol. */
-export function offeredToken(request: IncomingMessage, url: URL): string | undefined {
+export function offeredToken(request: UpgradeHeaders, url: URL): string | undefined {
   const query = url.searchParams.get('token');
   if (query !== null && query !== '') return query;
   const offered = request.headers['sec-websocket-protocol'];
@@ -58,7 +61,7 @@ export function offeredToken(request: IncomingMessage, url: URL): string | undef
  * the only one the handshake selects. (Echoing a `bearer.<token>` offered alone would send the
  * token back in the 101 response, into logs and proxies that record response headers.)
  */
-export function protocolRefusal(request: IncomingMessage): string | undefined {
+export function protocolRefusal(request: UpgradeHeaders): string | undefined {
   const offered = request.headers['sec-websocket-protocol'];
   if (offered === undefined) return undefined;
   const protocols = offered.split(',').map((protocol) => protocol.trim());

@@ -12,7 +12,8 @@
  * instead queues, ahead of the hook, in the kernel's accept queue. Room is made two loop turns
  * after an arrival, so that a newcomer's first bytes, which come behind its accept, are read first.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Logger, silentLogger } from '../../src/index.js';
 
@@ -124,8 +125,11 @@ function kindOf(entry: Held, at: number, graceMs: number): Kind {
   return at - entry.nextHeadAt >= graceMs ? 'stalled' : 'progressing';
 }
 
+/** What the slots use of an HTTP server: its connection, request and upgrade events. */
+export type SlotServer = Pick<EventEmitter, 'on' | 'off' | 'prependListener' | 'listenerCount'>;
+
 export function keepConnectionSlots(
-  server: Server,
+  server: SlotServer,
   options: ConnectionSlotOptions = {},
 ): ConnectionSlots {
   const { slots, arrivalRoom, graceMs } = connectionSlotLimits(options);
