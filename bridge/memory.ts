@@ -8,7 +8,7 @@ import {
   FrameTooLargeError,
   type PeerInfo,
   type ToolChannel,
-} from '../src/channel.js';
+} from '../src/shared/channel.js';
 
 export interface JoinOptions {
   /** Mark this participant as an agent (providers register with agents by default). */

@@ -1,6 +1,6 @@
 /** toolproxy: the agent-side core. Transport-agnostic; bridges live in `toolproxy/*` subpaths. */
 
-export type { ProgressUpdate } from './calls/pending-call.js';
+export type { ProgressUpdate } from './tool-proxy/calls/pending-call.js';
 // `proxy.call()` resolves with a ToolResultContent when the provider sent content blocks, and with
 // the plain `result` otherwise: a class, because parsed JSON can never pass for one (rich-result.ts).
 export {
@@ -8,9 +8,9 @@ export {
   toolContent,
   ToolResultContent,
   type ToolResultContentJson,
-} from './calls/rich-result.js';
-export type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
-export { FrameTooLargeError } from './channel.js';
+} from './protocol/rich-result.js';
+export type { ChannelHandlers, PeerInfo, ToolChannel } from './shared/channel.js';
+export { FrameTooLargeError } from './shared/channel.js';
 export {
   CANCEL_REASONS,
   CancelReason,
@@ -19,8 +19,8 @@ export {
   isToolProxyError,
   ToolProxyError,
   type ToolProxyErrorOptions,
-} from './errors.js';
-export { type Handler, HookBus, type Unsubscribe } from './hooks/bus.js';
+} from './shared/errors.js';
+export { type Handler, HookBus, type Unsubscribe } from './shared/bus.js';
 export {
   type AgentLoopStopped,
   type NotificationEvent,
@@ -35,8 +35,8 @@ export {
   parseLifecycleEvent,
   type SessionEvent,
   type ToolSummary,
-} from './hooks/events.js';
-export { type Logger, silentLogger } from './logger.js';
+} from './tool-proxy/hooks/events.js';
+export { type Logger, silentLogger } from './shared/logger.js';
 export {
   type DecodeResult,
   decodeFrame,
@@ -85,15 +85,23 @@ export {
   type RegistrationFailure,
   type RegistrationPolicy,
   type RegistrationRequest,
-} from './registry/registry.js';
-export { inputCorrelation, toolUseCorrelation } from './sessions/correlation.js';
-export { type LifecycleOptions, type LifecycleOutcome, sessionOf } from './sessions/lifecycle.js';
-export type { BindingResult, CancelRule, SessionEvidence } from './sessions/session-router.js';
-export type { ProxyStats } from './stats.js';
-export { systemTimers, type Timers } from './timers.js';
+} from './tool-proxy/registry/registry.js';
+export { inputCorrelation, toolUseCorrelation } from './tool-proxy/sessions/correlation.js';
+export {
+  type LifecycleOptions,
+  type LifecycleOutcome,
+  sessionOf,
+} from './tool-proxy/sessions/lifecycle.js';
+export type {
+  BindingResult,
+  CancelRule,
+  SessionEvidence,
+} from './tool-proxy/sessions/session-router.js';
+export type { ProxyStats } from './tool-proxy/stats.js';
+export { systemTimers, type Timers } from './shared/timers.js';
 export {
   type CallOptions,
   type ExposedTool,
   ToolProxy,
   type ToolProxyOptions,
-} from './tool-proxy.js';
+} from './tool-proxy/tool-proxy.js';

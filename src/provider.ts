@@ -7,10 +7,10 @@ export {
   toolContent,
   ToolResultContent,
   type ToolResultContentJson,
-} from './calls/rich-result.js';
-export type { ChannelHandlers, PeerInfo, ToolChannel } from './channel.js';
-export { CancelReason, ErrorCode, isToolProxyError, ToolProxyError } from './errors.js';
-export type { Logger } from './logger.js';
+} from './protocol/rich-result.js';
+export type { ChannelHandlers, PeerInfo, ToolChannel } from './shared/channel.js';
+export { CancelReason, ErrorCode, isToolProxyError, ToolProxyError } from './shared/errors.js';
+export type { Logger } from './shared/logger.js';
 export type {
   AudioBlock,
   ContentAnnotations,

@@ -13,7 +13,7 @@ import { InMemoryRoom } from '../bridge/memory.js';
 import { HookIngress, hookEventFromPath } from '../proxy/hooks/ingress.js';
 import { McpHttpEndpoint } from '../proxy/mcp/index.js';
 import { defineTool, ToolProvider, ToolProxy } from '../src/index.js';
-import { LIMIT_DEFAULTS } from '../src/limits/limit-options.js';
+import { LIMIT_DEFAULTS } from '../src/tool-proxy/limits/limit-options.js';
 import { DEEP_CALL_ERROR } from '../src/provider/answers.js';
 import { setup } from './support/harness.js';
 import { limitsWorld, registered, startCall } from './support/limits-world.js';

@@ -10,7 +10,7 @@ import { InMemoryRoom } from '../bridge/memory.js';
 import { isReservedIdentity, providerPolicy } from '../bridge/livekit/policy.js';
 import { watchToolList } from '../proxy/mcp/list-changed.js';
 import { type ProxyEvents, systemTimers, ToolProxy } from '../src/index.js';
-import { suffixedName } from '../src/registry/names.js';
+import { suffixedName } from '../src/protocol/tool-names.js';
 import { flush, spyLogger } from './support/util.js';
 import { WirePeer } from './support/wire-peer.js';
 import {

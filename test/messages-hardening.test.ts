@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryRoom } from '../bridge/memory.js';
-import { LogThrottle } from '../src/log-throttle.js';
+import { LogThrottle } from '../src/shared/log-throttle.js';
 import { type ChannelHandlers, type ToolChannel, ToolProxy } from '../src/index.js';
 import { flush, spyLogger } from './support/util.js';
 import { WirePeer } from './support/wire-peer.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CANCEL_REASONS } from '../src/errors.js';
+import { CANCEL_REASONS } from '../src/shared/errors.js';
 import { decodeFrame, encodeFrame } from '../src/protocol/codec.js';
 import { ProxyFrameSchemas } from '../src/protocol/frames.js';
 import {

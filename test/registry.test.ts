@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ToolRegistration } from '../src/protocol/frames.js';
-import { stableHash, suffixedName } from '../src/registry/names.js';
+import { stableHash, suffixedName } from '../src/protocol/tool-names.js';
 import {
   type RegisteredTool,
   type RegisterOutcome,
@@ -8,7 +8,7 @@ import {
   type RegistryChange,
   type RegistryOptions,
   ToolRegistry,
-} from '../src/registry/registry.js';
+} from '../src/tool-proxy/registry/registry.js';
 
 const SCHEMA = { type: 'object', properties: { x: { type: 'number' } } };
 

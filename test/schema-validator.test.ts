@@ -4,7 +4,7 @@ import {
   DEFAULT_SCHEMA_LIMITS,
   SchemaCompiler,
   SchemaError,
-} from '../src/registry/schema-validator.js';
+} from '../src/tool-proxy/registry/schema-validator.js';
 
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';

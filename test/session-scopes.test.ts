@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inputCorrelation, toolUseCorrelation } from '../src/index.js';
-import { toolNamesMatch } from '../src/sessions/session-scopes.js';
+import { toolNamesMatch } from '../src/tool-proxy/sessions/session-scopes.js';
 import { microtasks, observe, setup } from './support/harness.js';
 
 beforeEach(() => {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { defineTool, type ProviderEvents, ToolProvider, ToolProxy } from '../src/index.js';
 import { CLOCK_SAMPLES, ProxyClock } from '../src/provider/proxy-clock.js';
-import type { Timers } from '../src/timers.js';
+import type { Timers } from '../src/shared/timers.js';
 import { flush } from './support/util.js';
 import { type JsonObject, WirePeer, startProxy } from './support/wire-peer.js';
 import { newBridge, openClient, providerToken, serve, waitFor } from './support/ws-harness.js';

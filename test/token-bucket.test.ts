@@ -3,9 +3,9 @@
  * Every clock here is a number the test moves by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { LIMIT_DEFAULTS, resolveLimits } from '../src/limits/limit-options.js';
-import { ProviderLimits, REPORT_INTERVAL_MS } from '../src/limits/provider-limits.js';
-import { TokenBucket } from '../src/limits/token-bucket.js';
+import { LIMIT_DEFAULTS, resolveLimits } from '../src/tool-proxy/limits/limit-options.js';
+import { ProviderLimits, REPORT_INTERVAL_MS } from '../src/tool-proxy/limits/provider-limits.js';
+import { TokenBucket } from '../src/tool-proxy/limits/token-bucket.js';
 
 const FRAME_CONTEXT = { maxFrameChars: 1_000, maxToolsPerProvider: 64 };
 

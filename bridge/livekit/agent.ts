@@ -4,10 +4,10 @@
  * beyond LiveKit's own resume with capped backoff, and on close disconnects and disposes rtc-node
  * so the process can exit.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/channel.js';
-import { describeUnknown } from '../../src/errors.js';
-import { type Logger, silentLogger } from '../../src/logger.js';
-import { systemTimers, type Timers } from '../../src/timers.js';
+import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/shared/channel.js';
+import { describeUnknown } from '../../src/shared/errors.js';
+import { type Logger, silentLogger } from '../../src/shared/logger.js';
+import { systemTimers, type Timers } from '../../src/shared/timers.js';
 import { LiveKitChannel, type LiveKitChannelOptions } from './channel.js';
 import { type ProviderPolicyOption, providerPolicy } from './policy.js';
 import type { ProviderPolicy, RoomPort } from './room-port.js';

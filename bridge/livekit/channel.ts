@@ -11,7 +11,7 @@ import {
   FrameTooLargeError,
   type PeerInfo,
   type ToolChannel,
-} from '../../src/channel.js';
+} from '../../src/shared/channel.js';
 import type { RoomPort, RoomPortListeners } from './room-port.js';
 
 export const DEFAULT_TOPIC = 'hermes-control';

@@ -13,10 +13,10 @@ import {
   FrameTooLargeError,
   type PeerInfo,
   type ToolChannel,
-} from '../../src/channel.js';
-import { describeUnknown } from '../../src/errors.js';
-import { type Logger, silentLogger } from '../../src/logger.js';
-import { systemTimers, type Timers } from '../../src/timers.js';
+} from '../../src/shared/channel.js';
+import { describeUnknown } from '../../src/shared/errors.js';
+import { type Logger, silentLogger } from '../../src/shared/logger.js';
+import { systemTimers, type Timers } from '../../src/shared/timers.js';
 import {
   authenticate,
   offeredToken,

@@ -5,10 +5,10 @@
  * retried with capped backoff, and each reconnect reports `onConnected` again so the provider
  * registers its tools again.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/channel.js';
-import { describeUnknown } from '../../src/errors.js';
-import { type Logger, silentLogger } from '../../src/logger.js';
-import { systemTimers, type Timers } from '../../src/timers.js';
+import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/shared/channel.js';
+import { describeUnknown } from '../../src/shared/errors.js';
+import { type Logger, silentLogger } from '../../src/shared/logger.js';
+import { systemTimers, type Timers } from '../../src/shared/timers.js';
 import {
   BEARER_PREFIX,
   CloseCode,

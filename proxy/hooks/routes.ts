@@ -2,8 +2,8 @@
  * The routing table of hook ingress: for each `<event>` of `POST /hooks/<event>`, the agent that
  * sends it, the zod schema of its payload (schemas.ts), the lifecycle events it becomes and the
  * session bindings it gives. The core names the session (`session_key`, else `session_id`) and
- * decides what cancels (src/sessions/lifecycle.ts); rows marked "cancels" become an event that does.
- * Rows marked "binds" place a call in the hook's session (src/sessions/session-router.ts).
+ * decides what cancels (src/tool-proxy/sessions/lifecycle.ts); rows marked "cancels" become an event that does.
+ * Rows marked "binds" place a call in the hook's session (src/tool-proxy/sessions/session-router.ts).
  *
  * | `<event>`              | sent by                | emits                                   | session key / notes                               |
  * | ---------------------- | ---------------------- | --------------------------------------- | ------------------------------------------------- |

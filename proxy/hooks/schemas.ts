@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 
-/** Matches the core's cap on `session_key`, `platform` and the like (src/hooks/events.ts). */
+/** Matches the core's cap on `session_key`, `platform` and the like (src/tool-proxy/hooks/events.ts). */
 export const MAX_ID_CHARS = 1_000;
 /** Matches the core's cap on free-form reasons. */
 export const MAX_TEXT_CHARS = 1_000;

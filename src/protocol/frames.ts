@@ -4,7 +4,7 @@
  * these types. Field names are snake_case on the wire. See PROTOCOL.md.
  */
 import { z } from 'zod';
-import { CANCEL_REASONS, type CancelReason } from '../errors.js';
+import { CANCEL_REASONS, type CancelReason } from '../shared/errors.js';
 import { ContentBlocksSchema } from './content-blocks.js';
 
 /** Version of the toolproxy additions; hermes-livekit v0.3 frames carry no version at all. */

@@ -4,7 +4,7 @@
  * stop shares (the reason and detail) are encoded once, and each notice costs one concatenation.
  * The text is byte for byte what `encodeFrame` gives for the same frame (a test holds them equal).
  */
-import type { CancelReason } from '../errors.js';
+import type { CancelReason } from '../shared/errors.js';
 
 /** The JSON after `"name":…` of every cancel notice with this reason and detail. */
 export function cancelNoticeTail(reason: CancelReason, detail: string | undefined): string {

@@ -2,14 +2,14 @@
  * What a provider sends back for a call (its one `client:tool-result`), and the errors its
  * handlers' signals abort with when the proxy gives up on a call.
  */
-import { isToolResultContent } from '../calls/rich-result.js';
+import { isToolResultContent } from '../protocol/rich-result.js';
 import {
   CANCEL_REASONS,
   describeUnknown,
   ErrorCode,
   eventError,
   type ToolProxyError,
-} from '../errors.js';
+} from '../shared/errors.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { DEFAULT_MAX_JSON_DEPTH, scanJson } from '../protocol/json-depth.js';
 import type { ContentBlock } from '../protocol/content-blocks.js';

@@ -3,9 +3,9 @@
  * `z.toJSONSchema` produces the registration the proxy (and the LLM) sees.
  */
 import { z } from 'zod';
-import { ErrorCode, ToolProxyError } from '../errors.js';
+import { ErrorCode, ToolProxyError } from '../shared/errors.js';
 import type { ToolAnnotations, ToolLogLevel, ToolRegistration } from '../protocol/frames.js';
-import { PROVIDER_TOOL_NAME } from '../registry/names.js';
+import { PROVIDER_TOOL_NAME } from '../protocol/tool-names.js';
 
 export interface ToolContext {
   /** Aborted (with a ToolProxyError: CANCELLED or TIMEOUT) when the proxy gives up on the call. */

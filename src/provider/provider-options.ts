@@ -1,8 +1,8 @@
 /** What a ToolProvider is given, and the events it emits. */
-import type { PeerInfo } from '../channel.js';
-import type { ToolProxyError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Timers } from '../timers.js';
+import type { PeerInfo } from '../shared/channel.js';
+import type { ToolProxyError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { Timers } from '../shared/timers.js';
 import type { ToolDefinition } from './define-tool.js';
 
 export interface ProviderEvents {

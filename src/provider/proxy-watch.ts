@@ -5,7 +5,7 @@
  * long, they are stopped. One timer for the provider, armed only while such calls run, and re-armed
  * when it fires, not per frame.
  */
-import type { Timers } from '../timers.js';
+import type { Timers } from '../shared/timers.js';
 
 const MIN_TIMEOUT_MS = 1_000;
 

@@ -23,7 +23,7 @@
  *   resumes (frames may have been lost then); the next appearance registers every tool again.
  */
 import type { OutboundProviderFrame } from '../protocol/frames.js';
-import type { TimerHandle, Timers } from '../timers.js';
+import type { TimerHandle, Timers } from '../shared/timers.js';
 
 /** How long a retry waits for its answer before it is presumed lost and sent again. */
 export const RETRY_ANSWER_MS = 5_000;

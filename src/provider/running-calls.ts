@@ -2,7 +2,7 @@
  * The calls a provider is running, keyed by (proxy, call id), plus the ids that recently ended,
  * so a repeated `agent:tool-call` frame (a retransmission, a replay) never runs a handler twice.
  */
-import type { ToolProxyError } from '../errors.js';
+import type { ToolProxyError } from '../shared/errors.js';
 
 /** One call a provider is running; aborted at most once, with the proxy's reason. */
 export class RunningCall {

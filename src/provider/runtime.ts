@@ -5,10 +5,10 @@
  * out. It sends nothing for a call the proxy already gave up on, and runs none that reached it after
  * the proxy may have (proxy-clock.ts).
  */
-import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from '../channel.js';
-import { describeUnknown, ErrorCode, ToolProxyError } from '../errors.js';
-import { HookBus } from '../hooks/bus.js';
-import { type Logger, silentLogger } from '../logger.js';
+import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from '../shared/channel.js';
+import { describeUnknown, ErrorCode, ToolProxyError } from '../shared/errors.js';
+import { HookBus } from '../shared/bus.js';
+import { type Logger, silentLogger } from '../shared/logger.js';
 import {
   DEFAULT_MAX_FRAME_CHARS,
   decodeFrame,
@@ -20,7 +20,7 @@ import {
   type ProxyFrame,
   ProxyFrameSchemas,
 } from '../protocol/frames.js';
-import { systemTimers, type Timers } from '../timers.js';
+import { systemTimers, type Timers } from '../shared/timers.js';
 import {
   type Answer,
   cancelledByProxy,

@@ -4,7 +4,7 @@
  */
 import { formatIssues } from '../protocol/codec.js';
 import { type OutboundProviderFrame, ToolLogFrame } from '../protocol/frames.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { ToolContext } from './define-tool.js';
 import type { RunningCall } from './running-calls.js';
 

@@ -3,9 +3,9 @@
  * proxy ends its calls (TOOL_UNREGISTERED) at once, where a LiveKit room reports the leave up to
  * 3 s later. Best effort, bounded in time: the proxy learns of the leave from the transport anyway.
  */
-import type { ToolChannel } from '../channel.js';
+import type { ToolChannel } from '../shared/channel.js';
 import { encodeFrame } from '../protocol/codec.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '../shared/timers.js';
 
 /** How long `close()` waits for the withdrawals to be handed over. */
 const WITHDRAW_BOUND_MS = 1_000;

@@ -4,7 +4,7 @@
  * weight in the character budget) and the depth cap. Not part of `npm run bench`; run it alone:
  *   node --import ./test/bench/register.mjs test/bench/json-cost.ts
  */
-import { LIMIT_DEFAULTS } from '../../src/limits/limit-options.js';
+import { LIMIT_DEFAULTS } from '../../src/tool-proxy/limits/limit-options.js';
 import { scanJson } from '../../src/protocol/json-depth.js';
 
 const CHARS = 800_000;

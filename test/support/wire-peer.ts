@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { type InMemoryChannel, InMemoryRoom } from '../../bridge/memory.js';
-import type { PeerInfo } from '../../src/channel.js';
+import type { PeerInfo } from '../../src/shared/channel.js';
 import { ToolProxy, type ToolProxyOptions } from '../../src/index.js';
 import { ToolCallFrame } from '../../src/protocol/frames.js';
 

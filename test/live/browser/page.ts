@@ -9,7 +9,7 @@ import { browserProviderChannel } from '../../../bridge/livekit/browser.js';
 import { LiveKitChannel } from '../../../bridge/livekit/channel.js';
 import { clientRoomPort } from '../../../bridge/livekit/client-port.js';
 import { providerPolicy } from '../../../bridge/livekit/policy.js';
-import type { PeerInfo, ToolChannel } from '../../../src/channel.js';
+import type { PeerInfo, ToolChannel } from '../../../src/shared/channel.js';
 import { API_GLOBAL, EVENT_BINDING, type RelayApi, type RelayEvent } from './relay-api.js';
 
 const globals = window as unknown as Record<string, unknown>;

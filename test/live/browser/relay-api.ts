@@ -3,7 +3,7 @@
  * room in Chromium with one bridge channel on it, driven from the test process through playwright.
  * Everything crossing here is plain data (playwright serialises it).
  */
-import type { PeerInfo } from '../../../src/channel.js';
+import type { PeerInfo } from '../../../src/shared/channel.js';
 
 /** Which bridge channel the page runs: a browser provider's, or the proxy's seat. */
 export type Seat = 'provider' | 'agent';

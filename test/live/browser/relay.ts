@@ -14,7 +14,7 @@ import {
   FrameTooLargeError,
   type PeerInfo,
   type ToolChannel,
-} from '../../../src/channel.js';
+} from '../../../src/shared/channel.js';
 import {
   API_GLOBAL,
   EVENT_BINDING,

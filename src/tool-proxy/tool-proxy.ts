@@ -10,20 +10,20 @@ import type { PendingCall } from './calls/pending-call.js';
 import { resolveStaleCallMs, staleWindow } from './calls/stale-window.js';
 import type { LivenessOptions } from './calls/liveness.js';
 import { cancelledError, proxyClosedError, toolUnregisteredError } from './calls/messages.js';
-import type { ToolChannel } from './channel.js';
-import type { CancelReason } from './errors.js';
-import { HookBus } from './hooks/bus.js';
+import type { ToolChannel } from '../shared/channel.js';
+import type { CancelReason } from '../shared/errors.js';
+import { HookBus } from '../shared/bus.js';
 import type { HookEvents, LifecycleEventName, LifecycleEvents } from './hooks/events.js';
 import { waitForTool } from './hooks/wait-for-tool.js';
 import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
-import { LogThrottle } from './log-throttle.js';
-import { type Logger, silentLogger } from './logger.js';
-import { DEFAULT_MAX_FRAME_CHARS } from './protocol/codec.js';
-import { ProviderLink } from './provider-link.js';
-import { ProviderPresence } from './provider-presence.js';
+import { LogThrottle } from '../shared/log-throttle.js';
+import { type Logger, silentLogger } from '../shared/logger.js';
+import { DEFAULT_MAX_FRAME_CHARS } from '../protocol/codec.js';
+import { ProviderLink } from './providers/provider-link.js';
+import { ProviderPresence } from './providers/provider-presence.js';
 import { type ExposedTool, exposeTool, toolSummary } from './registry/exposed-tool.js';
-import { handleProviderFrame, type InboundContext } from './proxy-inbound.js';
+import { handleProviderFrame, type InboundContext } from './providers/inbound.js';
 import {
   DEFAULT_MAX_TOOLS_PER_PROVIDER,
   type RegisteredTool,
@@ -39,7 +39,7 @@ import {
   raisedAt,
 } from './sessions/lifecycle.js';
 import type { BindingResult, SessionEvidence } from './sessions/session-router.js';
-import { systemTimers, type Timers } from './timers.js';
+import { systemTimers, type Timers } from '../shared/timers.js';
 
 export type { CallOptions } from './calls/call-runner.js';
 export type { ExposedTool } from './registry/exposed-tool.js';
@@ -274,7 +274,7 @@ export class ToolProxy {
     return this.#calls.watchedSignals;
   }
 
-  /** What the proxy remembers of sessions now (bounded: see src/sessions/session-scopes.ts). */
+  /** What the proxy remembers of sessions now (bounded: see src/tool-proxy/sessions/session-scopes.ts). */
   get sessionBindings(): { channels: number; correlations: number; sessions: number } {
     return this.#calls.scopes.size;
   }

@@ -2,7 +2,7 @@
  * The errors a call rejects with, worded for the LLM that will read them: what happened, whether
  * the action may still have happened, and what to do next.
  */
-import { type CancelReason, ErrorCode, eventError, ToolProxyError } from '../errors.js';
+import { type CancelReason, ErrorCode, eventError, ToolProxyError } from '../../shared/errors.js';
 
 const MAY_HAVE_HAPPENED =
   'If this tool acts on the physical world or changes state, the action may already have started or ' +

@@ -4,17 +4,17 @@
  * takes everyone's; a resumed one cancels the calls whose frames may be lost and greets providers
  * so they register again, as does a joiner whose first frames may be lost.
  */
-import type { CallLimits } from './calls/call-limits.js';
-import type { CallRunner } from './calls/call-runner.js';
-import { type LivenessOptions, ProviderLiveness } from './calls/liveness.js';
-import { cancelledError, providerGoneError, providerUnresponsiveError } from './calls/messages.js';
-import type { PeerInfo } from './channel.js';
-import type { ProviderLimits } from './limits/provider-limits.js';
-import type { Logger } from './logger.js';
-import { type OutboundProxyFrame, PROTOCOL_VERSION } from './protocol/frames.js';
+import type { CallLimits } from '../calls/call-limits.js';
+import type { CallRunner } from '../calls/call-runner.js';
+import { type LivenessOptions, ProviderLiveness } from '../calls/liveness.js';
+import { cancelledError, providerGoneError, providerUnresponsiveError } from '../calls/messages.js';
+import type { PeerInfo } from '../../shared/channel.js';
+import type { ProviderLimits } from '../limits/provider-limits.js';
+import type { Logger } from '../../shared/logger.js';
+import { type OutboundProxyFrame, PROTOCOL_VERSION } from '../../protocol/frames.js';
 import type { LinkEvents, ProviderLink } from './provider-link.js';
-import type { ToolRegistry } from './registry/registry.js';
-import type { Timers } from './timers.js';
+import type { ToolRegistry } from '../registry/registry.js';
+import type { Timers } from '../../shared/timers.js';
 
 export interface PresenceDeps {
   readonly link: ProviderLink;

@@ -4,7 +4,7 @@
  * 10,000 (which would also trip Node's MaxListenersExceededWarning), and that listener is removed
  * as soon as the last call on the signal settles.
  */
-import { ErrorCode, isToolProxyError, type ToolProxyError } from '../errors.js';
+import { ErrorCode, isToolProxyError, type ToolProxyError } from '../../shared/errors.js';
 import { cancelledError } from './messages.js';
 
 export interface AbortableCall {

@@ -3,27 +3,27 @@
  * outcome; nothing here throws back into a transport's event handler.
  */
 
-import type { CallTable } from './calls/call-table.js';
-import { callStaleError, invalidResultError, remoteError } from './calls/messages.js';
-import type { PendingCall, ProgressUpdate } from './calls/pending-call.js';
-import { ToolResultContent } from './calls/rich-result.js';
-import type { PeerInfo } from './channel.js';
-import { ErrorCode } from './errors.js';
+import type { CallTable } from '../calls/call-table.js';
+import { callStaleError, invalidResultError, remoteError } from '../calls/messages.js';
+import type { PendingCall, ProgressUpdate } from '../calls/pending-call.js';
+import { ToolResultContent } from '../../protocol/rich-result.js';
+import type { PeerInfo } from '../../shared/channel.js';
+import { ErrorCode } from '../../shared/errors.js';
 import { refuseMalformedRegistration, register, registerBatch } from './inbound-registration.js';
-import { frameRateDetail, resultTooDeepError, resultTooLargeError } from './limits/messages.js';
-import { mayBeOwnResult } from './limits/own-result.js';
-import type { ProviderLimits } from './limits/provider-limits.js';
-import type { LogThrottle } from './log-throttle.js';
-import type { Logger } from './logger.js';
-import { type DecodeResult, decodeFrame } from './protocol/codec.js';
-import { type JsonScan, scanJson } from './protocol/json-depth.js';
+import { frameRateDetail, resultTooDeepError, resultTooLargeError } from '../limits/messages.js';
+import { mayBeOwnResult } from '../limits/own-result.js';
+import type { ProviderLimits } from '../limits/provider-limits.js';
+import type { LogThrottle } from '../../shared/log-throttle.js';
+import type { Logger } from '../../shared/logger.js';
+import { type DecodeResult, decodeFrame } from '../../protocol/codec.js';
+import { type JsonScan, scanJson } from '../../protocol/json-depth.js';
 import {
   type OutboundProxyFrame,
   type ProviderFrame,
   ProviderFrameSchemas,
-} from './protocol/frames.js';
-import type { ToolRegistry } from './registry/registry.js';
-import type { ProxyStats } from './stats.js';
+} from '../../protocol/frames.js';
+import type { ToolRegistry } from '../registry/registry.js';
+import type { ProxyStats } from '../stats.js';
 
 export interface InboundContext {
   readonly registry: ToolRegistry;

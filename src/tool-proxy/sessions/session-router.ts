@@ -10,7 +10,7 @@
  * too only when S is unknown (nothing ever placed anything in S), since S's calls could then be
  * any of them; an event naming no session cancels every call.
  */
-import type { ToolProxyError } from '../errors.js';
+import type { ToolProxyError } from '../../shared/errors.js';
 import type { CallTable } from '../calls/call-table.js';
 import type { PendingCall } from '../calls/pending-call.js';
 import { type SessionScopes, toolNamesMatch } from './session-scopes.js';

@@ -2,10 +2,10 @@
  * Which provider offers which tool, under which exposed name. Pure bookkeeping: it validates and
  * records registrations and reports changes; it sends nothing and knows no calls.
  */
-import type { PeerInfo } from '../channel.js';
-import { describeUnknown } from '../errors.js';
-import type { ToolAnnotations, ToolRegistration } from '../protocol/frames.js';
-import { EXPOSED_TOOL_NAME, PROVIDER_TOOL_NAME, suffixedName } from './names.js';
+import type { PeerInfo } from '../../shared/channel.js';
+import { describeUnknown } from '../../shared/errors.js';
+import type { ToolAnnotations, ToolRegistration } from '../../protocol/frames.js';
+import { EXPOSED_TOOL_NAME, PROVIDER_TOOL_NAME, suffixedName } from '../../protocol/tool-names.js';
 import {
   type CompiledSchema,
   SchemaCompiler,

@@ -9,13 +9,13 @@
  * (nor the reverse). Results without content still resolve as the plain value, so callers that
  * never see content change nothing.
  */
-import { ErrorCode, ToolProxyError } from '../errors.js';
-import { formatIssues } from '../protocol/codec.js';
+import { ErrorCode, ToolProxyError } from '../shared/errors.js';
+import { formatIssues } from './codec.js';
 import {
   type ContentBlock,
   type ContentBlockInput,
   ContentBlocksSchema,
-} from '../protocol/content-blocks.js';
+} from './content-blocks.js';
 
 /** Registered, so two copies of toolproxy in one process still recognise each other's results. */
 const BRAND = Symbol.for('toolproxy.ToolResultContent');

@@ -3,7 +3,7 @@
  * value checked once, at construction, so a typo fails loudly instead of quietly lifting a limit.
  * The defaults and their reasons are in PROTOCOL.md section 13.
  */
-import { DEFAULT_MAX_JSON_DEPTH } from '../protocol/json-depth.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../protocol/json-depth.js';
 import type { RateLimit } from './token-bucket.js';
 
 export interface LimitOptions {

@@ -3,11 +3,11 @@
  * and frees both in the one place every outcome passes through, so it settles exactly once and
  * leaves nothing behind on long-lived signals.
  */
-import type { CancelReason, ToolProxyError } from '../errors.js';
+import type { CancelReason, ToolProxyError } from '../../shared/errors.js';
 import type { CallOutcome } from '../hooks/events.js';
-import type { ToolLogEntry } from '../protocol/frames.js';
+import type { ToolLogEntry } from '../../protocol/frames.js';
 import type { RegisteredTool } from '../registry/registry.js';
-import type { TimerHandle, Timers } from '../timers.js';
+import type { TimerHandle, Timers } from '../../shared/timers.js';
 import type { AbortableCall, AbortFanIn } from './abort-fan-in.js';
 import { cancelledError, timeoutError } from './messages.js';
 

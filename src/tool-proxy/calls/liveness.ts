@@ -6,7 +6,7 @@
  * PROVIDER_GONE at once). A provider that never answers (a hermes-livekit v0.3 client) is left to
  * the transport. One given up that speaks again is greeted, so it registers again.
  */
-import type { Timers } from '../timers.js';
+import type { Timers } from '../../shared/timers.js';
 
 export interface LivenessOptions {
   /** Between pings to a provider with calls in flight. Default 1,000 ms. */

@@ -2,16 +2,16 @@
  * What the proxy does with a provider's registrations: each one, single or in a batch, is charged
  * to the provider's registration budget first and always answered with `agent:tool-registered`.
  */
-import type { PeerInfo } from './channel.js';
-import { registrationRateDetail } from './limits/messages.js';
-import { formatIssues } from './protocol/codec.js';
+import type { PeerInfo } from '../../shared/channel.js';
+import { registrationRateDetail } from '../limits/messages.js';
+import { formatIssues } from '../../protocol/codec.js';
 import {
   type ProviderFrame,
   type ToolRegistration,
   ToolRegistrationSchema,
-} from './protocol/frames.js';
-import type { InboundContext } from './proxy-inbound.js';
-import type { RegistrationFailure } from './registry/registry.js';
+} from '../../protocol/frames.js';
+import type { InboundContext } from './inbound.js';
+import type { RegistrationFailure } from '../registry/registry.js';
 
 type BatchFrame = Extract<ProviderFrame, { type: 'client:tool-register-batch' }>;
 

@@ -3,8 +3,8 @@
  * as it is (over the transport's maximum, or nested past what JSON encoding recurses through) asks
  * for smaller arguments; anything else (not connected, a full channel) may pass on a later try.
  */
-import { FrameTooLargeError } from '../channel.js';
-import { ErrorCode, ToolProxyError } from '../errors.js';
+import { FrameTooLargeError } from '../../shared/channel.js';
+import { ErrorCode, ToolProxyError } from '../../shared/errors.js';
 import { sendFailedError } from './messages.js';
 
 /** What about the frame makes it unsendable; undefined when the failure was the transport's. */

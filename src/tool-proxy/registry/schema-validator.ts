@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import { RE2JS } from 're2js';
-import { describeUnknown } from '../errors.js';
+import { describeUnknown } from '../../shared/errors.js';
 
 export interface SchemaLimits {
   /** Serialized size of one input schema, in characters. */

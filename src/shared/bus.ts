@@ -3,8 +3,8 @@
  * each isolated; a throw is logged, a returned promise is observed (its rejection logged) but not
  * awaited. The proxy subscribes first, so its cancellation runs before any user handler.
  */
-import { describeUnknown } from '../errors.js';
-import { type Logger, silentLogger } from '../logger.js';
+import { describeUnknown } from './errors.js';
+import { type Logger, silentLogger } from './logger.js';
 
 export type Handler<P> = (payload: P) => unknown;
 export type Unsubscribe = () => void;

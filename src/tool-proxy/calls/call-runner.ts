@@ -2,18 +2,22 @@
  * Starts calls and ends them: validation before anything is sent, the deadline, the call frame,
  * and on settlement the bookkeeping, the notice to the provider and the `call:settled` event.
  */
-import { newCallId } from '../call-id.js';
-import { ErrorCode, ToolProxyError } from '../errors.js';
-import type { HookBus } from '../hooks/bus.js';
+import { newCallId } from './call-id.js';
+import { ErrorCode, ToolProxyError } from '../../shared/errors.js';
+import type { HookBus } from '../../shared/bus.js';
 import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
-import type { ProviderLink } from '../provider-link.js';
-import type { ToolLogEntry } from '../protocol/frames.js';
-import { cancelNoticeTail, encodeCancelNotice, encodeTimeoutNotice } from '../protocol/notices.js';
+import type { ProviderLink } from '../providers/provider-link.js';
+import type { ToolLogEntry } from '../../protocol/frames.js';
+import {
+  cancelNoticeTail,
+  encodeCancelNotice,
+  encodeTimeoutNotice,
+} from '../../protocol/notices.js';
 import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
 import type { ProxyStats } from '../stats.js';
 import { SessionRouter } from '../sessions/session-router.js';
 import { SessionScopes } from '../sessions/session-scopes.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '../../shared/timers.js';
 import { AbortFanIn } from './abort-fan-in.js';
 import type { CallLimits } from './call-limits.js';
 import { CallTable } from './call-table.js';

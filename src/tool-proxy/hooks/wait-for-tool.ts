@@ -1,6 +1,6 @@
 /** Waiting for a tool to be registered, with one subscription removed however the wait ends. */
 import { cancelledError } from '../calls/messages.js';
-import type { HookBus } from './bus.js';
+import type { HookBus } from '../../shared/bus.js';
 import type { HookEvents } from './events.js';
 
 /**

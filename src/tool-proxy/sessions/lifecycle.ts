@@ -5,7 +5,7 @@
  * `ToolProxy.lifecycle`, which applies these.
  */
 import { cancelledError } from '../calls/messages.js';
-import type { CancelReason } from '../errors.js';
+import type { CancelReason } from '../../shared/errors.js';
 import type { LifecycleEventName, LifecycleEvents } from '../hooks/events.js';
 import type { SessionCancel, SessionRouter } from './session-router.js';
 

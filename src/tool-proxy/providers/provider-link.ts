@@ -3,13 +3,18 @@
  * notices, and the hello that makes providers (re)register. Frames a provider dates calls by are
  * stamped with the proxy's clock as they are handed over (PROTOCOL.md section 3.5).
  */
-import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from './channel.js';
-import { describeUnknown } from './errors.js';
-import type { Logger } from './logger.js';
-import { encodeFrame } from './protocol/codec.js';
-import type { OutboundProxyFrame } from './protocol/frames.js';
-import type { ProxyStats } from './stats.js';
-import type { Timers } from './timers.js';
+import type {
+  ChannelHandlers,
+  ConnectedInfo,
+  PeerInfo,
+  ToolChannel,
+} from '../../shared/channel.js';
+import { describeUnknown } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { encodeFrame } from '../../protocol/codec.js';
+import type { OutboundProxyFrame } from '../../protocol/frames.js';
+import type { ProxyStats } from '../stats.js';
+import type { Timers } from '../../shared/timers.js';
 
 /** What the proxy does when the channel reports something; each is called inside a guard. */
 export interface LinkEvents {

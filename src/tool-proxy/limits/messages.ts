@@ -2,7 +2,7 @@
  * What a limit says when it refuses something: to the LLM whose call failed, and to the provider
  * that went over budget. Each names the limit and the figure that broke it, so the reader can act.
  */
-import { ErrorCode, ToolProxyError } from '../errors.js';
+import { ErrorCode, ToolProxyError } from '../../shared/errors.js';
 import type { RateLimit } from './token-bucket.js';
 
 export function resultTooLargeError(

@@ -3,8 +3,8 @@
  * JSON with these schemas), and the proxy's own observable events.
  */
 import { z } from 'zod';
-import type { CancelReason, ToolProxyError } from '../errors.js';
-import type { ToolAnnotations } from '../protocol/frames.js';
+import type { CancelReason, ToolProxyError } from '../../shared/errors.js';
+import type { ToolAnnotations } from '../../protocol/frames.js';
 
 const text = z.string().max(1_000);
 const optionalText = text.nullish().transform((value) => value ?? undefined);
