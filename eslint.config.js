@@ -3,6 +3,30 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+const CORE_DOOR = {
+  group: [
+    '**/src/**',
+    '!**/src/index.js',
+    '!**/src/provider.js',
+    '!**/src/seam.js',
+    '!**/src/front-seam.js',
+  ],
+  message:
+    'Outside src/, the core is reached only through src/index.js, src/provider.js, src/seam.js or src/front-seam.js.',
+};
+const FRONT_DOOR = {
+  group: [
+    '../ai-sdk/**',
+    '../livekit-agents/**',
+    '../mcp/**',
+    '../hooks/**',
+    '../cli/**',
+    '../kit/*',
+    '!../kit/index.js',
+  ],
+  message: "A front is its framework's translation only: it shares code through ../kit/index.js.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/'] },
   js.configs.recommended,
@@ -44,6 +68,15 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The doors of test/layering.test.ts, here so editors flag a stray import as it is typed.
+    files: ['bridge/**/*.ts', 'proxy/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [CORE_DOOR] }] },
+  },
+  {
+    files: ['proxy/{ai-sdk,livekit-agents,mcp,hooks,kit}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [CORE_DOOR, FRONT_DOOR] }] },
   },
   {
     files: ['test/**/*.ts'],

@@ -8,7 +8,7 @@ import {
   FrameTooLargeError,
   type PeerInfo,
   type ToolChannel,
-} from '../src/shared/channel.js';
+} from '../src/seam.js';
 
 export interface JoinOptions {
   /** Mark this participant as an agent (providers register with agents by default). */

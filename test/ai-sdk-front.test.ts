@@ -13,7 +13,7 @@ import {
   toAiSdkError,
   UnexpectedToolError,
 } from '../proxy/ai-sdk/index.js';
-import { UNEXPECTED_FAILURE_TEXT } from '../proxy/mcp/call-result.js';
+import { UNEXPECTED_FAILURE_TEXT } from '../proxy/kit/index.js';
 import {
   type CallInfo,
   defineTool,

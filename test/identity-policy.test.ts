@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { isReservedIdentity, providerPolicy } from '../bridge/livekit/policy.js';
-import { watchToolList } from '../proxy/mcp/list-changed.js';
+import { watchToolList } from '../proxy/kit/index.js';
 import { type ProxyEvents, systemTimers, ToolProxy } from '../src/index.js';
 import { suffixedName } from '../src/protocol/tool-names.js';
 import { flush, spyLogger } from './support/util.js';

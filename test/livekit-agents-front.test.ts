@@ -20,7 +20,7 @@ import {
   liveKitAgentToolset,
   toToolError,
 } from '../proxy/livekit-agents/index.js';
-import { UNEXPECTED_FAILURE_TEXT } from '../proxy/mcp/call-result.js';
+import { UNEXPECTED_FAILURE_TEXT } from '../proxy/kit/index.js';
 import {
   type CallInfo,
   defineTool,

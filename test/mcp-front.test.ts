@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { createMcpServer, type McpServerHandle, SESSION_KEY_META } from '../proxy/mcp/index.js';
-import { UNEXPECTED_FAILURE_TEXT } from '../proxy/mcp/call-result.js';
+import { UNEXPECTED_FAILURE_TEXT } from '../proxy/kit/index.js';
 import { defineTool, type ToolDefinition, ToolProvider, ToolProxy } from '../src/index.js';
 import { deferred, flush, spyLogger } from './support/util.js';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../bridge/memory.js';
 import { defineTool, ToolProvider, ToolProxy } from '../src/index.js';
@@ -32,11 +32,12 @@ describe('smoke', () => {
       ],
     });
     await provider.connect(providerEnd);
-    await new Promise((r) => setTimeout(r, 10));
+    await proxy.waitForTool('add');
+    await proxy.waitForTool('slow');
     expect(proxy.tools().map((t) => t.name)).toEqual(['add', 'slow']);
     await expect(proxy.call('add', { a: 1, b: 2 })).resolves.toBe(3);
     const slow = proxy.call('slow', {}, { sessionKey: 's1' });
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(provider.runningCalls).toBe(1));
     proxy.lifecycle('agent_loop_stopped', {
       session_key: 's1',
       platform: 'x',
@@ -44,8 +45,7 @@ describe('smoke', () => {
       invalidation_reason: undefined,
     });
     await expect(slow).rejects.toMatchObject({ code: 'CANCELLED', reason: 'agent-loop-stopped' });
-    await new Promise((r) => setTimeout(r, 10));
-    expect(aborted).toMatchObject({ code: 'CANCELLED' });
+    await vi.waitFor(() => expect(aborted).toMatchObject({ code: 'CANCELLED' }));
     await expect(proxy.call('add', { a: 'x' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENTS',
     });

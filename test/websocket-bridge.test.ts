@@ -31,7 +31,6 @@ import {
   ROOM,
   serve,
   type Served,
-  sleep,
   waitFor,
 } from './support/ws-harness.js';
 
@@ -260,24 +259,46 @@ describe('frames', () => {
 
 describe('connections', () => {
   it('a socket that stops answering pings is dropped within two intervals', async () => {
-    const { bridge, events, served } = await started({ pingIntervalMs: 50 });
+    let rounds = 0; // ping rounds run, counted instead of reading the wall clock
+    const timers: Timers = {
+      ...systemTimers,
+      setTimeout: (callback, ms) =>
+        systemTimers.setTimeout(() => {
+          if (ms === 50) rounds++;
+          callback();
+        }, ms),
+    };
+    const { bridge, events, served } = await started({ pingIntervalMs: 50, timers });
     const url = `${served.url}?token=`;
     await client(`${url}${await providerToken('alive')}`);
     await client(`${url}${await providerToken('dead')}`, [], { autoPong: false });
-    const since = Date.now();
+    await waitFor(() => bridge.peers().length === 2);
+    const since = rounds;
     await waitFor(() => events.some((event) => event.kind === 'left'), 1_000);
-    expect(Date.now() - since).toBeLessThan(2 * 50 + 60);
+    expect(rounds - since).toBeLessThanOrEqual(2);
     expect(events.filter((event) => event.kind === 'left')).toEqual([
       { kind: 'left', identity: 'dead' },
     ]);
-    await sleep(250); // five more intervals: the one that answers stays
+    const dropped = rounds;
+    await waitFor(() => rounds >= dropped + 5); // five more rounds: the one that answers stays
     expect(bridge.peers().map((peer) => peer.identity)).toEqual(['alive']);
   });
 
   it('a second connection with the same identity replaces the first, which is told why', async () => {
     const { bridge, events, served } = await started();
     const reports = recorder();
-    const first = channel(served, { reconnect: { initialDelayMs: 10 } });
+    const retries: number[] = []; // backoff delays the replaced provider asks for
+    const first = channel(served, {
+      reconnect: { initialDelayMs: 10 },
+      heartbeatTimeoutMs: false,
+      timers: {
+        ...systemTimers,
+        setTimeout: (callback, ms) => {
+          retries.push(ms);
+          return systemTimers.setTimeout(callback, ms);
+        },
+      },
+    });
     await first.start(reports.handlers);
     await waitFor(() => bridge.peers().length === 1);
     const second = await client(`${served.url}?token=${await providerToken('robot')}`);
@@ -293,10 +314,11 @@ describe('connections', () => {
       { kind: 'left', identity: 'robot' },
       { kind: 'joined', identity: 'robot' },
     ]);
-    await sleep(100); // ten backoff delays: the replaced provider does not fight back
-    expect(bridge.peers()).toHaveLength(1);
     second.send('{"type":"client:tool-unregister","name":"x"}');
     await waitFor(() => frames(events).length === 1);
+    // The replaced provider does not fight back: no reconnect scheduled, one peer still.
+    expect(retries).toEqual([]);
+    expect(bridge.peers()).toHaveLength(1);
   });
 
   it('close() closes every connection with 1001, empties peers() and reports closed', async () => {
@@ -410,6 +432,7 @@ describe('the provider channel', () => {
 
   it('sends only to the proxy and only while open; close() stops reconnecting for good', async () => {
     const { bridge, served } = await started();
+    const { timers, delays } = recordingTimers();
     let constructed = 0;
     class Counted extends WebSocket {
       constructor(url: string, protocols?: string | string[]) {
@@ -422,6 +445,8 @@ describe('the provider channel', () => {
       WebSocket: Counted,
       useSubprotocol: true,
       reconnect: { initialDelayMs: 10 },
+      heartbeatTimeoutMs: false, // only a reconnect would ask for a timer of 10 ms
+      timers,
     });
     await expect(link.send('toolproxy', '{}')).rejects.toThrow(/not connected/);
     await link.start(reports.handlers);
@@ -437,7 +462,7 @@ describe('the provider channel', () => {
       'left',
       'closed',
     ]);
-    await sleep(60);
+    expect(delays.filter((ms) => ms === 10)).toEqual([]); // no reconnect was scheduled
     expect(constructed).toBe(1);
     expect(bridge.peers()).toEqual([]);
     await expect(link.send('toolproxy', '{}')).rejects.toThrow(/not connected/);

@@ -4,10 +4,16 @@
  * beyond LiveKit's own resume with capped backoff, and on close disconnects and disposes rtc-node
  * so the process can exit.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/shared/channel.js';
-import { describeUnknown } from '../../src/shared/errors.js';
-import { type Logger, silentLogger } from '../../src/shared/logger.js';
-import { systemTimers, type Timers } from '../../src/shared/timers.js';
+import {
+  type ChannelHandlers,
+  describeUnknown,
+  type Logger,
+  type PeerInfo,
+  silentLogger,
+  systemTimers,
+  type Timers,
+  type ToolChannel,
+} from '../../src/seam.js';
 import { LiveKitChannel, type LiveKitChannelOptions } from './channel.js';
 import { type ProviderPolicyOption, providerPolicy } from './policy.js';
 import type { ProviderPolicy, RoomPort } from './room-port.js';

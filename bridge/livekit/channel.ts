@@ -11,7 +11,7 @@ import {
   FrameTooLargeError,
   type PeerInfo,
   type ToolChannel,
-} from '../../src/shared/channel.js';
+} from '../../src/seam.js';
 import type { RoomPort, RoomPortListeners } from './room-port.js';
 
 export const DEFAULT_TOPIC = 'hermes-control';

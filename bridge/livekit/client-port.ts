@@ -1,5 +1,5 @@
 /** RoomPort over livekit-client's Room (browser providers). Browser-safe: types only from livekit-client. */
-import type { PeerInfo } from '../../src/shared/channel.js';
+import type { PeerInfo } from '../../src/seam.js';
 import { type ProviderPolicy, peerInfo, type RoomPort, listenToRoom } from './room-port.js';
 import type { ClientParticipant, ClientRoom } from './client-room.js';
 

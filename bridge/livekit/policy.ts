@@ -5,7 +5,7 @@
  * the application server; a participant cannot set its own unless granted `canUpdateOwnMetadata`
  * (do not grant it to providers).
  */
-import type { PeerInfo } from '../../src/shared/channel.js';
+import type { PeerInfo } from '../../src/seam.js';
 import type { ProviderPolicy } from './room-port.js';
 
 export const PROVIDER_ATTRIBUTE = 'toolproxy.provider';

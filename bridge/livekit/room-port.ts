@@ -2,7 +2,7 @@
  * One shape for both LiveKit SDKs (rtc-node for the agent and for Node providers, livekit-client
  * for browsers), so the channel logic is written once. Each adapter is a thin translation.
  */
-import type { PeerInfo } from '../../src/shared/channel.js';
+import type { PeerInfo } from '../../src/seam.js';
 
 export interface RoomPortListeners {
   /** A data packet; `sender` is undefined when the server sent it (no participant). */

@@ -1,6 +1,6 @@
 /** RoomPort over @livekit/rtc-node's Room (the agent side, and Node providers such as robots). */
 import { DisconnectReason, ParticipantKind } from '@livekit/rtc-node';
-import type { PeerInfo } from '../../src/shared/channel.js';
+import type { PeerInfo } from '../../src/seam.js';
 import { type ProviderPolicy, peerInfo, type RoomPort, listenToRoom } from './room-port.js';
 import type { RtcParticipant, RtcRoom } from './rtc-room.js';
 

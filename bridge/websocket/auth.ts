@@ -6,7 +6,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TokenVerifier } from 'livekit-server-sdk';
-import type { PeerInfo } from '../../src/shared/channel.js';
+import type { PeerInfo } from '../../src/seam.js';
 import { hostOf, parseHost } from './host-header.js';
 import { BEARER_PREFIX, SUBPROTOCOL } from './wire.js';
 

@@ -10,28 +10,21 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import {
   type ChannelHandlers,
+  describeUnknown,
   FrameTooLargeError,
+  type Logger,
   type PeerInfo,
+  silentLogger,
+  systemTimers,
+  type Timers,
   type ToolChannel,
-} from '../../src/shared/channel.js';
-import { describeUnknown } from '../../src/shared/errors.js';
-import { type Logger, silentLogger } from '../../src/shared/logger.js';
-import { systemTimers, type Timers } from '../../src/shared/timers.js';
-import {
-  authenticate,
-  offeredToken,
-  type OriginPolicy,
-  originAllowed,
-  protocolRefusal,
-  refuse,
-  selectProtocol,
-} from './auth.js';
-import {
-  isReservedIdentity,
-  type ProviderPolicyOption,
-  providerPolicy,
-} from '../livekit/policy.js';
+} from '../../src/seam.js';
+import { type AdmissionRules, requestUrl, screenUpgrade } from './admission.js';
+import { refuse, selectProtocol } from './auth.js';
+import type { WebSocketBridgeOptions } from './bridge-options.js';
+import { providerPolicy } from '../livekit/policy.js';
 import type { ProviderPolicy } from '../livekit/room-port.js';
+import { byteLength, closeGracefully, textOf } from './socket-io.js';
 import {
   CloseCode,
   DEFAULT_MAX_FRAME_BYTES,
@@ -41,34 +34,21 @@ import {
   oversizeBytes,
 } from './wire.js';
 
-export interface WebSocketBridgeOptions {
-  /** Key and secret that sign providers' access tokens (as livekit-server-sdk mints them). */
-  apiKey: string;
-  apiSecret: string;
-  /** Tokens must grant joining this room. Default `toolproxy`. */
-  room?: string;
-  /** The proxy's identity, as providers address it. Default `toolproxy`. */
-  identity?: string;
-  /** Upgrade requests to this path are the bridge's. Default `/bridge`. */
-  path?: string;
-  /**
-   * Browser origins allowed to connect. Default: http(s) pages served from the host the request
-   * was sent to. Requests without an `Origin` header (programs, not pages) are always allowed.
-   */
-  allowedOrigins?: OriginPolicy;
-  /**
-   * Who may offer tools, as in a LiveKit room: by default only holders of a token with the
-   * attribute `toolproxy.provider=true` (what `mintProviderToken` and `toolproxy token` mint);
-   * others may connect, but their registrations are refused (`not-allowed`).
-   */
-  providers?: ProviderPolicyOption;
-  /** Largest frame either way, in bytes of UTF-8. Default 1 MiB. */
-  maxFrameBytes?: number;
-  /** A provider that has not answered the previous ping by the next one is dropped. Default 5,000 ms. */
-  pingIntervalMs?: number;
-  logger?: Logger;
-  timers?: Timers;
-}
+export type { WebSocketBridgeOptions } from './bridge-options.js';
+
+/**
+ * Where the bridge is in its life. Only `listening` admits connections, reads frames and pings;
+ * `closing` lasts while `close()` waits out the providers' close handshakes.
+ */
+type BridgeState = 'new' | 'listening' | 'closing' | 'closed';
+
+/** The moves `#moveTo` allows; any other is a bug in this class. */
+const TRANSITIONS: Readonly<Record<BridgeState, readonly BridgeState[]>> = {
+  new: ['listening', 'closing'],
+  listening: ['closing'],
+  closing: ['closed'],
+  closed: [],
+};
 
 interface Connection {
   readonly peer: PeerInfo;
@@ -76,41 +56,40 @@ interface Connection {
   alive: boolean;
 }
 
-/** How long `close()` waits for providers to answer the close handshake. */
-const CLOSE_GRACE_MS = 1_000;
-
 export class WebSocketBridge implements ToolChannel {
   readonly identity: string;
-  readonly #room: string;
   readonly #path: string;
-  readonly #origins: OriginPolicy | undefined;
   readonly #mayProvide: ProviderPolicy;
   readonly #maxFrame: number;
   readonly #pingMs: number;
   readonly #logger: Logger;
   readonly #timers: Timers;
-  readonly #verifier: TokenVerifier;
+  readonly #admission: AdmissionRules;
   readonly #server: WebSocketServer;
   readonly #connections = new Map<string, Connection>();
   #handlers: ChannelHandlers | undefined;
   #pingTimer: unknown;
   /** When the next ping round runs (the timers' clock). */
   #nextPingAt = 0;
-  #closed = false;
+  #state: BridgeState = 'new';
 
   constructor(options: WebSocketBridgeOptions) {
     if (options.apiKey === '' || options.apiSecret === '')
       throw new Error('WebSocketBridge: apiKey and apiSecret are required');
     this.identity = options.identity ?? DEFAULT_PROXY_IDENTITY;
-    this.#room = options.room ?? DEFAULT_ROOM;
     this.#path = options.path ?? DEFAULT_PATH;
-    this.#origins = options.allowedOrigins;
     this.#mayProvide = providerPolicy(options.providers, this.identity);
     this.#maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#pingMs = options.pingIntervalMs ?? 5_000;
     this.#logger = options.logger ?? silentLogger;
     this.#timers = options.timers ?? systemTimers;
-    this.#verifier = new TokenVerifier(options.apiKey, options.apiSecret);
+    this.#admission = {
+      verifier: new TokenVerifier(options.apiKey, options.apiSecret),
+      room: options.room ?? DEFAULT_ROOM,
+      origins: options.allowedOrigins,
+      proxyIdentity: this.identity,
+      logger: this.#logger,
+    };
     this.#server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -121,12 +100,13 @@ export class WebSocketBridge implements ToolChannel {
   }
 
   start(handlers: ChannelHandlers): Promise<void> {
-    if (this.#handlers !== undefined || this.#closed)
+    if (this.#state !== 'new')
       return Promise.reject(new Error('WebSocketBridge: already started or closed'));
     this.#handlers = handlers;
+    this.#moveTo('listening');
     this.#schedulePing();
     queueMicrotask(() => {
-      if (!this.#closed) handlers.onConnected();
+      if (this.#state === 'listening') handlers.onConnected();
     });
     return Promise.resolve();
   }
@@ -154,7 +134,7 @@ export class WebSocketBridge implements ToolChannel {
    */
   silenceLeftMs(to: string): number | undefined {
     const connection = this.#connections.get(to);
-    if (connection === undefined || this.#closed) return undefined;
+    if (connection === undefined || this.#state !== 'listening') return undefined;
     const untilRound = Math.max(0, this.#nextPingAt - this.#timers.now());
     return connection.alive ? untilRound + this.#pingMs : untilRound;
   }
@@ -185,14 +165,15 @@ export class WebSocketBridge implements ToolChannel {
    * calls need not wait out a provider that does not answer.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#moveTo('closing');
     this.#timers.clearTimeout(this.#pingTimer);
     const sockets = [...this.#connections.values()].map((connection) => connection.socket);
     this.#connections.clear();
     this.#handlers?.onClosed();
-    await Promise.all(sockets.map((socket) => this.#closeSocket(socket)));
+    await Promise.all(sockets.map((socket) => closeGracefully(socket, this.#timers)));
     this.#server.close();
+    this.#moveTo('closed');
   }
 
   async #admit(
@@ -202,52 +183,36 @@ export class WebSocketBridge implements ToolChannel {
     url: URL,
     handOver: () => void,
   ): Promise<void> {
-    const from = { address: request.socket.remoteAddress, origin: request.headers.origin };
     if (!this.#accepting()) {
       refuse(socket, 503, 'the proxy is not accepting connections');
       return;
     }
-    if (!originAllowed(request, this.#origins)) {
-      this.#logger.warn(from, 'bridge connection refused: origin not allowed');
-      refuse(socket, 403, 'origin not allowed');
-      return;
-    }
-    const badOffer = protocolRefusal(request);
-    if (badOffer !== undefined) {
-      this.#logger.warn({ ...from, reason: badOffer }, 'bridge connection refused');
-      refuse(socket, 400, badOffer);
-      return;
-    }
-    const verdict = await authenticate(this.#verifier, offeredToken(request, url), this.#room);
-    if (!verdict.ok) {
-      this.#logger.warn({ ...from, reason: verdict.reason }, 'bridge connection refused');
-      refuse(socket, verdict.status, verdict.reason);
-      return;
-    }
-    const { identity } = verdict.peer;
-    if (isReservedIdentity(identity, this.identity)) {
-      const reason = `identity "${identity}" is reserved for the proxy`;
-      this.#logger.warn({ ...from, identity, reason }, 'bridge connection refused');
-      refuse(socket, 403, reason);
-      return;
-    }
+    const admitted = await screenUpgrade(request, socket, url, this.#admission);
+    if (admitted === undefined) return;
     if (!this.#accepting() || socket.destroyed) {
       refuse(socket, 503, 'the proxy is shutting down');
       return;
     }
     handOver();
-    const peer = { ...verdict.peer, mayProvide: this.#mayProvide(verdict.peer) };
+    const peer = { ...admitted, mayProvide: this.#mayProvide(admitted) };
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#opened(peer, ws));
   }
 
   /** Started and not closed (checked again after every await). */
   #accepting(): boolean {
-    return this.#handlers !== undefined && !this.#closed;
+    return this.#state === 'listening';
+  }
+
+  /** The one place the state changes. */
+  #moveTo(next: BridgeState): void {
+    if (!TRANSITIONS[this.#state].includes(next))
+      throw new Error(`WebSocketBridge: cannot go from ${this.#state} to ${next}`);
+    this.#state = next;
   }
 
   #opened(peer: PeerInfo, socket: WebSocket): void {
     const handlers = this.#handlers;
-    if (this.#closed || handlers === undefined) {
+    if (this.#state !== 'listening' || handlers === undefined) {
       socket.close(CloseCode.goingAway, 'proxy shutting down');
       return;
     }
@@ -308,7 +273,7 @@ export class WebSocketBridge implements ToolChannel {
   #schedulePing(): void {
     this.#nextPingAt = this.#timers.now() + this.#pingMs;
     this.#pingTimer = this.#timers.setTimeout(() => {
-      if (this.#closed) return;
+      if (this.#state !== 'listening') return;
       this.#pingAll();
       this.#schedulePing();
     }, this.#pingMs);
@@ -326,39 +291,4 @@ export class WebSocketBridge implements ToolChannel {
       if (connection.socket.readyState === WebSocket.OPEN) connection.socket.ping();
     }
   }
-
-  #closeSocket(socket: WebSocket): Promise<void> {
-    if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.#timers.setTimeout(() => {
-        socket.terminate();
-        resolve();
-      }, CLOSE_GRACE_MS);
-      socket.once('close', () => {
-        this.#timers.clearTimeout(timer);
-        resolve();
-      });
-      socket.close(CloseCode.goingAway, 'proxy shutting down');
-    });
-  }
-}
-
-/** The request's URL, or undefined when it does not parse (not the bridge's, then). */
-function requestUrl(request: IncomingMessage): URL | undefined {
-  try {
-    return new URL(request.url ?? '/', 'http://bridge.invalid');
-  } catch {
-    return undefined;
-  }
-}
-
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
-  return data.byteLength;
-}
-
-function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

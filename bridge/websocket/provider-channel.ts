@@ -5,10 +5,16 @@
  * retried with capped backoff, and each reconnect reports `onConnected` again so the provider
  * registers its tools again.
  */
-import type { ChannelHandlers, PeerInfo, ToolChannel } from '../../src/shared/channel.js';
-import { describeUnknown } from '../../src/shared/errors.js';
-import { type Logger, silentLogger } from '../../src/shared/logger.js';
-import { systemTimers, type Timers } from '../../src/shared/timers.js';
+import {
+  type ChannelHandlers,
+  describeUnknown,
+  type Logger,
+  type PeerInfo,
+  silentLogger,
+  systemTimers,
+  type Timers,
+  type ToolChannel,
+} from '../../src/seam.js';
 import {
   BEARER_PREFIX,
   CloseCode,
@@ -18,29 +24,15 @@ import {
   oversizeMessage,
   SUBPROTOCOL,
 } from './wire.js';
+import {
+  globalWebSocket,
+  OPEN,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './web-socket-like.js';
+import { subjectOf } from './token-subject.js';
 
-/** An event handler property, compared bivariantly so both the DOM's and ws's sockets fit. */
-type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
-
-/** The part of a WebSocket the channel uses: the browser's, or the `ws` package's. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: Handler<unknown> | null;
-  onmessage: Handler<{ readonly data: unknown }> | null;
-  onerror: Handler<unknown> | null;
-  onclose: Handler<{ readonly code: number; readonly reason: string }> | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  /** `ws` only: protocol-level events (a browser's socket hides pings from scripts). */
-  on?(event: 'ping', listener: () => void): unknown;
-  /** `ws` only: drops the connection without a close handshake. */
-  terminate?(): void;
-}
-
-export type WebSocketConstructor = new (
-  url: string,
-  protocols?: string | string[],
-) => WebSocketLike;
+export type { WebSocketConstructor, WebSocketLike } from './web-socket-like.js';
 
 export interface WebSocketProviderOptions {
   /** The bridge's address, `ws(s)://host:port/bridge`. */
@@ -68,7 +60,6 @@ export interface WebSocketProviderOptions {
   timers?: Timers;
 }
 
-const OPEN = 1;
 /** How long `close()` waits for the bridge to answer the close handshake. */
 const CLOSE_GRACE_MS = 1_000;
 const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -283,24 +274,5 @@ class WebSocketProviderChannel implements ToolChannel {
       };
       socket.close(CloseCode.normal, 'provider closing');
     });
-  }
-}
-
-function globalWebSocket(): WebSocketConstructor | undefined {
-  return 'WebSocket' in globalThis ? globalThis.WebSocket : undefined;
-}
-
-/** The `sub` claim of a JWT, read without verifying it (only to name this side). */
-function subjectOf(token: string): string | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof claims !== 'object' || claims === null || !('sub' in claims)) return undefined;
-    return typeof claims.sub === 'string' ? claims.sub : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -12,7 +12,7 @@
  */
 import type { JSONValue, ToolResultPart } from 'ai';
 import { type ContentBlock, isToolResultContent, type ResourceLinkBlock } from '../../src/index.js';
-import { ContentBlocksSchema } from '../../src/protocol/content-blocks.js';
+import { ContentBlocksSchema } from '../../src/front-seam.js';
 
 export type ToolModelOutput = ToolResultPart['output'];
 type ContentPart = Extract<ToolModelOutput, { type: 'content' }>['value'][number];

@@ -20,8 +20,13 @@ import {
   type ToolProxy,
   ToolProxyError,
 } from '../../src/index.js';
-import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
-import { argumentsOf } from '../tool-arguments.js';
+import {
+  argumentsOf,
+  buildToolSet,
+  objectSchema,
+  type ToolFilter,
+  UNEXPECTED_FAILURE_TEXT,
+} from '../kit/index.js';
 import { toModelOutput } from './model-output.js';
 
 export interface AiSdkToolsOptions {
@@ -32,7 +37,7 @@ export interface AiSdkToolsOptions {
    */
   sessionKey?: string;
   /** Which of the proxy's tools to offer, e.g. to leave out names the app's own tools use. */
-  filter?: (tool: ExposedTool) => boolean;
+  filter?: ToolFilter;
 }
 
 /**
@@ -61,13 +66,7 @@ export class AiSdkToolError extends ToolProxyError {
  * `generateText` / `streamText` call rather than once.
  */
 export function aiSdkTools(proxy: ToolProxy, options: AiSdkToolsOptions = {}): ToolSet {
-  const tools: ToolSet = {};
-  for (const tool of proxy.tools()) {
-    if (options.filter === undefined || options.filter(tool)) {
-      tools[tool.name] = aiSdkTool(proxy, tool, options.sessionKey);
-    }
-  }
-  return tools;
+  return buildToolSet(proxy, options.filter, (tool) => aiSdkTool(proxy, tool, options.sessionKey));
 }
 
 /** One proxy tool as a dynamic tool. */
@@ -79,7 +78,7 @@ export function aiSdkTool(
   const { name } = tool;
   return dynamicTool({
     description: tool.description,
-    inputSchema: jsonSchema(objectSchema(tool)),
+    inputSchema: jsonSchema(objectSchema<JSONSchema7>(tool)),
     execute: async (input, { abortSignal }) => {
       try {
         return await proxy.call(name, argumentsOf(name, input), {
@@ -107,17 +106,4 @@ export class UnexpectedToolError extends Error {
 export function toAiSdkError(error: unknown): AiSdkToolError | UnexpectedToolError {
   if (isToolProxyError(error)) return AiSdkToolError.from(error);
   return new UnexpectedToolError(UNEXPECTED_FAILURE_TEXT, { cause: error });
-}
-
-/** A copy of the provider's schema (the registry has checked it is a JSON Schema of an object). */
-function objectSchema(tool: ExposedTool): JSONSchema7 {
-  const schema = structuredClone(tool.inputSchema);
-  if (!isObjectSchema(schema)) {
-    throw new TypeError(`Tool "${tool.name}": the input schema is not a JSON Schema of an object`);
-  }
-  return schema;
-}
-
-function isObjectSchema(value: unknown): value is JSONSchema7 {
-  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'object';
 }

@@ -4,10 +4,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
 import { LiveKitAgentChannel, mintProviderToken } from '../../bridge/livekit/index.js';
 import { WebSocketBridge } from '../../bridge/websocket/index.js';
-import { type Logger, silentLogger, ToolProxy } from '../../src/index.js';
+import { silentLogger, ToolProxy } from '../../src/index.js';
 import { HookIngress } from '../hooks/index.js';
 import { McpHttpEndpoint, serveMcpStdio } from '../mcp/index.js';
 import {
@@ -18,97 +17,26 @@ import {
 } from '../mcp/relay-probe.js';
 import { startRelay } from '../mcp/relay-takeover.js';
 import { describeProviders, isLoopback, type ServeConfig } from './config.js';
-import {
-  connectionSlotLimits,
-  DEFAULT_CONNECTION_SLOTS,
-  keepConnectionSlots,
-} from './connection-slots.js';
+import { connectionSlotLimits, keepConnectionSlots } from './connection-slots.js';
 import { hostAndOriginAllowed, route } from './http-routes.js';
 import { buildPageAssets } from './page.js';
+import {
+  DEFAULT_SERVE_TIMEOUTS,
+  type RunningServe,
+  type ServeIo,
+  type ServeOptions,
+} from './serve-options.js';
 
-export interface RunningServe {
-  /** `http://HOST:PORT` with the real port. */
-  readonly url: string;
-  readonly proxy: ToolProxy;
-  readonly mode: 'livekit' | 'embedded';
-  /** Settles when the stdio MCP client has gone (`--mcp stdio`); never with `--mcp http`. */
-  readonly ended: Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface ServeIo {
-  /**
-   * Where the one "listening" line goes (stderr in stdio mode: stdout then belongs to MCP).
-   * Default: nowhere.
-   */
-  announce?(line: string): void;
-  /** Default: silent. */
-  logger?: Logger;
-  stdin?: Readable;
-  stdout?: Writable;
-  /**
-   * The agent session the stdio client's calls belong to (Claude Code's `CLAUDE_CODE_SESSION_ID`),
-   * so that session's stop or end cancels them and no other session's does.
-   */
-  sessionKey?: string;
-}
-
-/**
- * How long slow or silent clients may hold a connection. Node's own defaults would let a client
- * that dribbles its request headers keep a socket for a minute or more.
- */
-export interface ServeTimeouts {
-  /**
-   * A request's headers (an upgrade's included) must be complete this long after its first byte,
-   * or after connecting: else 408 and the connection is closed (Node's `headersTimeout`).
-   * Default 10,000 ms.
-   */
-  headersMs?: number;
-  /** The whole request, body included (Node's `requestTimeout`). Default 30,000 ms. */
-  requestMs?: number;
-  /** How often those two are checked (Node's `connectionsCheckingInterval`). Default 1,000 ms. */
-  checkIntervalMs?: number;
-  /**
-   * The WebSocket bridge pings every provider this often; one that has not answered the previous
-   * ping is dropped. Default 5,000 ms.
-   */
-  pingIntervalMs?: number;
-  /**
-   * A new socket that has not sent its request head this long after connecting may be closed
-   * when room is needed (`maxConnections`); before it, only once every other socket that may be
-   * closed has been. Default 250 ms.
-   */
-  graceMs?: number;
-}
-
-export const DEFAULT_SERVE_TIMEOUTS: Required<ServeTimeouts> = {
-  headersMs: 10_000,
-  requestMs: 30_000,
-  checkIntervalMs: 1_000,
-  pingIntervalMs: 5_000,
-  graceMs: DEFAULT_CONNECTION_SLOTS.graceMs,
-};
+export {
+  DEFAULT_SERVE_TIMEOUTS,
+  type RunningServe,
+  type ServeIo,
+  type ServeOptions,
+  type ServeTimeouts,
+} from './serve-options.js';
 
 /** Connections the kernel queues for accepting: a flood must not crowd a hook's SYN out (1 s retry). */
 const LISTEN_BACKLOG = 4_096;
-
-export interface ServeOptions {
-  timeouts?: ServeTimeouts;
-  /**
-   * Connection slots: requests in progress at once (providers' sockets, MCP streams, hook posts);
-   * one that begins past it is closed. With `arrivalRoom`, also the sockets held at once: a
-   * newcomer past that closes, oldest first, a silent socket past its grace, an idle keep-alive
-   * one, a stalled request, or else a newcomer in its grace, never one being served
-   * (proxy/cli/connection-slots.ts). A flood of idle sockets can then neither exhaust the
-   * process's file descriptors nor keep a hook or a provider out. Default 1,024.
-   */
-  maxConnections?: number;
-  /**
-   * Sockets held beyond `maxConnections`, where a flood's silent sockets may wait rather than be
-   * closed and reopened ahead of everyone else in the kernel's accept queue. Default 1,024.
-   */
-  arrivalRoom?: number;
-}
 
 /**
  * The bearer secret `/mcp` and `/hooks/*` ask for. Off loopback anyone on the network could

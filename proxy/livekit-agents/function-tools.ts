@@ -16,13 +16,17 @@ import { llm } from '@livekit/agents';
 import {
   type ContentBlock,
   type ExposedTool,
-  isToolProxyError,
   isToolResultContent,
   type ToolProxy,
 } from '../../src/index.js';
-import { base64Bytes } from '../../src/protocol/content-blocks.js';
-import { UNEXPECTED_FAILURE_TEXT } from '../mcp/call-result.js';
-import { argumentsOf } from '../tool-arguments.js';
+import { base64Bytes } from '../../src/front-seam.js';
+import {
+  argumentsOf,
+  buildToolSet,
+  failureText,
+  objectSchema,
+  type ToolFilter,
+} from '../kit/index.js';
 
 /** The session key of each call: fixed, or read when the call starts (undefined: no key). */
 export type SessionKeyOption = string | (() => string | undefined);
@@ -35,7 +39,7 @@ export interface LiveKitAgentToolsOptions {
    */
   sessionKey?: SessionKeyOption;
   /** Which of the proxy's tools to offer, e.g. to leave out names the agent already uses. */
-  filter?: (tool: ExposedTool) => boolean;
+  filter?: ToolFilter;
 }
 
 /** The JSON Schema form of `FunctionTool['parameters']` (the other forms are zod / Standard Schema). */
@@ -49,13 +53,9 @@ export function liveKitAgentTools(
   proxy: ToolProxy,
   options: LiveKitAgentToolsOptions = {},
 ): Record<string, llm.FunctionTool> {
-  const tools: Record<string, llm.FunctionTool> = {};
-  for (const tool of proxy.tools()) {
-    if (options.filter === undefined || options.filter(tool)) {
-      tools[tool.name] = liveKitAgentTool(proxy, tool, options.sessionKey);
-    }
-  }
-  return tools;
+  return buildToolSet(proxy, options.filter, (tool) =>
+    liveKitAgentTool(proxy, tool, options.sessionKey),
+  );
 }
 
 /** One proxy tool as a cancellable function tool. */
@@ -69,7 +69,7 @@ export function liveKitAgentTool(
   return llm.tool({
     name,
     description: tool.description,
-    parameters: objectSchema(tool),
+    parameters: objectSchema<JsonSchemaParameters>(tool),
     flags: llm.ToolFlag.CANCELLABLE,
     execute: async (args: unknown, { abortSignal }) => {
       const key = typeof sessionKey === 'function' ? sessionKey() : sessionKey;
@@ -93,7 +93,7 @@ export function liveKitAgentTool(
  * the proxy's honest generic text.
  */
 export function toToolError(error: unknown): llm.ToolError {
-  return new llm.ToolError(isToolProxyError(error) ? error.message : UNEXPECTED_FAILURE_TEXT);
+  return new llm.ToolError(failureText(error));
 }
 
 /**
@@ -128,17 +128,4 @@ function blockAsText(block: ContentBlock): string {
 
 function bytes(count: number): string {
   return `${count.toLocaleString('en-US')} bytes`;
-}
-
-/** A copy of the provider's schema (the registry has checked it is a JSON Schema of an object). */
-function objectSchema(tool: ExposedTool): JsonSchemaParameters {
-  const schema = structuredClone(tool.inputSchema);
-  if (!isObjectSchema(schema)) {
-    throw new TypeError(`Tool "${tool.name}": the input schema is not a JSON Schema of an object`);
-  }
-  return schema;
-}
-
-function isObjectSchema(value: unknown): value is JsonSchemaParameters {
-  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'object';
 }

@@ -9,7 +9,7 @@
  */
 import { llm } from '@livekit/agents';
 import { type ExposedTool, systemTimers, type Timers, type ToolProxy } from '../../src/index.js';
-import { watchToolList } from '../mcp/list-changed.js';
+import { offeredTools, watchToolList } from '../kit/index.js';
 import { type LiveKitAgentToolsOptions, liveKitAgentTool } from './function-tools.js';
 
 export interface LiveKitAgentToolsetOptions extends LiveKitAgentToolsOptions {
@@ -79,9 +79,8 @@ class ToolCache {
 
   current(): llm.FunctionTool[] {
     const { filter, sessionKey } = this.#options;
-    const offered = this.#proxy.tools().filter((tool) => filter === undefined || filter(tool));
     const next = new Map<string, Built>();
-    for (const source of offered) {
+    for (const source of offeredTools(this.#proxy, filter)) {
       const previous = this.#built.get(source.name);
       const reuse = previous !== undefined && sameRegistration(previous.source, source);
       next.set(source.name, {

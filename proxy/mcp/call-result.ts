@@ -4,13 +4,8 @@
  * error: the proxy's messages are written for the LLM that reads them.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { isToolProxyError, isToolResultContent } from '../../src/index.js';
-
-/** For a throw that is not a ToolProxyError: nothing specific is known, so say so honestly. */
-export const UNEXPECTED_FAILURE_TEXT =
-  'The tool call failed inside the tool proxy, for an unexpected reason. If this tool acts on the ' +
-  'physical world or changes state, the action may already have started or completed; check the ' +
-  'current state before retrying.';
+import { isToolResultContent } from '../../src/index.js';
+import { failureText } from '../kit/index.js';
 
 /**
  * A provider's result: a string as one text block; any other JSON value as its JSON text (plus
@@ -34,8 +29,7 @@ export function resultToMcp(value: unknown): CallToolResult {
 
 /** Any failure of a call as an MCP execution error. */
 export function errorToMcp(error: unknown): CallToolResult {
-  const text = isToolProxyError(error) ? error.message : UNEXPECTED_FAILURE_TEXT;
-  return { isError: true, content: [{ type: 'text', text }] };
+  return { isError: true, content: [{ type: 'text', text: failureText(error) }] };
 }
 
 function jsonText(value: unknown): string {

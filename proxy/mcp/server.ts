@@ -17,8 +17,8 @@ import {
   type Timers,
   type ToolProxy,
 } from '../../src/index.js';
+import { watchToolList } from '../kit/index.js';
 import { callTool } from './call-tool.js';
-import { watchToolList } from './list-changed.js';
 import { toMcpTools } from './tool-list.js';
 
 export interface McpServerOptions {

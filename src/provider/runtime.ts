@@ -2,72 +2,68 @@
  * The provider side (browser-safe: no Node built-ins). Registers its tools with every proxy it
  * sees, once per connection, retrying the ones refused as `rate-limited` (registrations.ts); runs
  * calls with an AbortSignal, and stops a handler the moment the proxy cancels or times the call
- * out. It sends nothing for a call the proxy already gave up on, and runs none that reached it after
- * the proxy may have (proxy-clock.ts).
+ * out (incoming-calls.ts). It sends nothing for a call the proxy already gave up on, and runs none
+ * that reached it after the proxy may have (proxy-clock.ts).
  */
 import type { ChannelHandlers, ConnectedInfo, PeerInfo, ToolChannel } from '../shared/channel.js';
-import { describeUnknown, ErrorCode, ToolProxyError } from '../shared/errors.js';
+import { describeUnknown } from '../shared/errors.js';
 import { HookBus } from '../shared/bus.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
-import {
-  DEFAULT_MAX_FRAME_CHARS,
-  decodeFrame,
-  encodeFrame,
-  formatIssues,
-} from '../protocol/codec.js';
+import { DEFAULT_MAX_FRAME_CHARS, decodeFrame, encodeFrame } from '../protocol/codec.js';
 import {
   type OutboundProviderFrame,
   type ProxyFrame,
   ProxyFrameSchemas,
 } from '../protocol/frames.js';
 import { systemTimers, type Timers } from '../shared/timers.js';
-import {
-  type Answer,
-  cancelledByProxy,
-  DEEP_CALL_ERROR,
-  deepCallId,
-  encodeAnswer,
-  runHandler,
-  timedOutByProxy,
-} from './answers.js';
+import { cancelledByProxy, timedOutByProxy } from './answers.js';
+import { IncomingCalls } from './incoming-calls.js';
 import { type ToolDefinition, toRegistration } from './define-tool.js';
 import type { ProviderEvents, ToolProviderOptions } from './provider-options.js';
-import { callStaleMessage, ProxyClock, staleness } from './proxy-clock.js';
+import { ProxyClock } from './proxy-clock.js';
 import { ProxyWatch } from './proxy-watch.js';
-import { toolContext } from './tool-context.js';
 import { Registrations } from './registrations.js';
-import { type RunningCall, RunningCalls } from './running-calls.js';
 import { withdrawTools } from './withdraw.js';
 
 export type { ProviderEvents, ToolProviderOptions } from './provider-options.js';
 
 type Frame<T extends ProxyFrame['type']> = Extract<ProxyFrame, { type: T }>;
 
+/**
+ * Where a provider is in its life, as one field so no two flags can disagree. Only `connecting`
+ * and `open` hold a channel, and frames go out only through it: a channel may report peers and
+ * frames before its `start` settles, and one whose `start` failed stays held (`close()` still
+ * closes it). Withdrawing the tools while `closing` goes straight to the channel. As before,
+ * `connect()` is refused only while a channel is held.
+ */
+type Lifecycle =
+  | { readonly state: 'idle' }
+  | { readonly state: 'connecting' | 'open'; readonly channel: ToolChannel }
+  | { readonly state: 'closing' | 'closed' };
+
 export class ToolProvider {
   readonly events: HookBus<ProviderEvents>;
-  readonly #tools = new Map<string, ToolDefinition>();
   readonly #registrations: Registrations;
   readonly #isProxy: (peer: PeerInfo) => boolean;
   readonly #logger: Logger;
-  readonly #maxFrameChars: number;
   readonly #proxies = new Set<string>();
-  readonly #running = new RunningCalls();
+  readonly #calls: IncomingCalls;
   readonly #watch: ProxyWatch;
   readonly #timers: Timers;
   readonly #clock: ProxyClock;
-  #channel: ToolChannel | undefined;
+  #life: Lifecycle = { state: 'idle' };
 
   constructor(options: ToolProviderOptions) {
     this.#logger = options.logger ?? silentLogger;
-    this.#maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
     this.events = new HookBus<ProviderEvents>(this.#logger);
     this.#isProxy = options.isProxy ?? ((peer) => peer.isAgent === true);
     // Registration frames, built once (z.toJSONSchema is not free).
     const frames = new Map<string, OutboundProviderFrame>();
+    const tools = new Map<string, ToolDefinition>();
     for (const tool of options.tools) {
       // Throws INVALID_TOOL here, at construction, for a tool that cannot be registered.
       frames.set(tool.name, { type: 'client:tool-register', ...toRegistration(tool) });
-      this.#tools.set(tool.name, tool);
+      tools.set(tool.name, tool);
     }
     const send = (proxy: string, frame: OutboundProviderFrame) =>
       this.#guard(() => this.#send(proxy, frame));
@@ -75,22 +71,34 @@ export class ToolProvider {
     this.#timers = timers;
     this.#clock = new ProxyClock(() => timers.now());
     this.#registrations = new Registrations(frames, timers, send);
+    this.#calls = new IncomingCalls({
+      tools,
+      events: this.events,
+      logger: this.#logger,
+      maxFrameChars: options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS,
+      callStarted: (proxy) => this.#watch.callStarted(proxy),
+      send: (to, frame) => this.#send(to, frame),
+      sendText: (to, text, type) => this.#sendText(to, text, type),
+    });
     this.#watch = new ProxyWatch({
       timers,
-      running: (proxy) => this.#running.list(proxy).length,
-      silent: (proxy, silentMs) => this.#proxySilent(proxy, silentMs),
+      running: (proxy) => this.#calls.runningFor(proxy),
+      silent: (proxy, silentMs) => this.#calls.proxySilent(proxy, silentMs),
     });
   }
 
   async connect(channel: ToolChannel): Promise<void> {
     if (this.#channel !== undefined) throw new Error('ToolProvider.connect: already connected');
-    this.#channel = channel;
+    const connecting: Lifecycle = { state: 'connecting', channel };
+    this.#life = connecting;
     await channel.start(this.#handlers());
+    // Unless closed (or closed and connected again) meanwhile.
+    if (this.#life === connecting) this.#life = { state: 'open', channel };
   }
 
   /** Handlers running now. */
   get runningCalls(): number {
-    return this.#running.size;
+    return this.#calls.size;
   }
 
   /**
@@ -99,13 +107,25 @@ export class ToolProvider {
    * channel.
    */
   async close(): Promise<void> {
-    this.#abortAll('the provider is closing');
+    this.#calls.abortAll('the provider is closing');
     this.#registrations.clear();
     this.#watch.clear();
     const channel = this.#channel;
-    this.#channel = undefined;
-    if (channel !== undefined) await withdrawTools(channel, this.#proxies, this.#timers);
-    await channel?.close();
+    if (this.#life.state === 'closing') return; // the first close() finishes the work
+    const closing: Lifecycle = { state: 'closing' };
+    this.#life = closing;
+    try {
+      if (channel !== undefined) await withdrawTools(channel, this.#proxies, this.#timers);
+      await channel?.close();
+    } finally {
+      if (this.#life === closing) this.#life = { state: 'closed' };
+    }
+  }
+
+  /** The channel frames go out through: held while `connecting` or `open` only. */
+  get #channel(): ToolChannel | undefined {
+    const life = this.#life;
+    return life.state === 'connecting' || life.state === 'open' ? life.channel : undefined;
   }
 
   #handlers(): ChannelHandlers {
@@ -118,7 +138,7 @@ export class ToolProvider {
         this.#guard(() => {
           this.#registrations.clear();
           this.#watch.clear();
-          this.#abortAll('the connection to the proxy was lost');
+          this.#calls.abortAll('the connection to the proxy was lost');
         }),
     };
   }
@@ -143,14 +163,14 @@ export class ToolProvider {
     this.#watch.forget(identity);
     this.#clock.forget(identity);
     if (!this.#proxies.delete(identity)) return;
-    this.#abortAll('the proxy left', identity);
+    this.#calls.abortAll('the proxy left', identity);
   }
 
   #onFrame(from: PeerInfo, text: string): void {
     if (!this.#proxies.has(from.identity) && !this.#isProxy(from)) return; // only proxies may call
     const decoded = decodeFrame(text, ProxyFrameSchemas);
     if (!decoded.ok) {
-      if (decoded.problem === 'too-deep') this.#refuseDeepCall(from.identity, text);
+      if (decoded.problem === 'too-deep') this.#calls.refuseDeep(from.identity, text);
       this.#logger.debug(
         { from: from.identity, problem: decoded.problem, error: decoded.error },
         'frame ignored',
@@ -171,17 +191,20 @@ export class ToolProvider {
         this.#proxies.add(proxy);
         // A proxy greets after it started over (joined, rejoined, resumed): it waits for none of
         // the calls it sent before, so any still running here would run for no one.
-        this.#abortAll('the proxy started over (agent:hello) and no longer waits for it', proxy);
+        this.#calls.abortAll(
+          'the proxy started over (agent:hello) and no longer waits for it',
+          proxy,
+        );
         this.#registrations.hello(proxy);
         return;
       case 'agent:tool-call':
-        this.#startCall(proxy, frame, ageMs);
+        this.#calls.start(proxy, frame, ageMs);
         return;
       case 'agent:tool-call-cancelled':
-        this.#abort(proxy, frame.call_id, cancelledByProxy(frame));
+        this.#calls.abort(proxy, frame.call_id, cancelledByProxy(frame));
         return;
       case 'agent:tool-call-timeout':
-        this.#abort(proxy, frame.call_id, timedOutByProxy(frame));
+        this.#calls.abort(proxy, frame.call_id, timedOutByProxy(frame));
         return;
       case 'agent:tool-registered':
         this.#registrationAnswered(proxy, frame);
@@ -216,104 +239,6 @@ export class ToolProvider {
       this.#logger.warn({ proxy, tool, reason, detail }, 'registration refused');
     else this.#logger.debug({ proxy, tool, reason, retryAfterMs }, 'registration to be retried');
     this.events.emit('registration-failed', { proxy, name: tool, reason, detail, retryAfterMs });
-  }
-
-  #startCall(proxy: string, frame: Frame<'agent:tool-call'>, ageMs: number | undefined): void {
-    const tool = this.#tools.get(frame.name);
-    const call = this.#running.begin(proxy, frame.call_id, frame.name);
-    if (call === undefined) return; // a repeated call frame: running or already ended
-    const stale = staleness(ageMs, frame.stale_after_ms);
-    if (stale !== undefined) {
-      // The proxy may have failed this call already (and the agent retried): running it now could
-      // do the action twice. Answered, for a proxy that still waits; it must not run.
-      this.#running.end(call);
-      const { call_id: callId, name, timeout_ms: timeoutMs } = frame;
-      this.#logger.warn({ proxy, callId, name, ...stale }, 'call arrived stale: not run');
-      this.#answer(call, { error: callStaleMessage(name, stale), code: ErrorCode.CallStale });
-      const remainingMs = timeoutMs === undefined ? undefined : timeoutMs - stale.ageMs;
-      this.events.emit('call:stale', { proxy, callId, name, ...stale, remainingMs });
-      return;
-    }
-    this.#watch.callStarted(proxy);
-    if (tool === undefined) {
-      this.#running.end(call);
-      this.#answer(call, { error: `unknown tool "${frame.name}"` });
-      return;
-    }
-    void this.#execute(tool, call, frame.arguments).then((answer) => {
-      this.#running.end(call);
-      // The proxy gave up on an aborted call: it wants nothing more for it.
-      if (!call.aborted) this.#answer(call, answer);
-    });
-  }
-
-  /**
-   * A call nested too deep to parse is still answered, from its head, so the agent learns why at
-   * once instead of at its deadline. Nothing else about it is trusted: it never runs.
-   */
-  #refuseDeepCall(proxy: string, text: string): void {
-    const callId = deepCallId(text);
-    const call = callId === undefined ? undefined : this.#running.begin(proxy, callId, '');
-    if (call === undefined) return;
-    this.#running.end(call);
-    this.#answer(call, { error: DEEP_CALL_ERROR });
-  }
-
-  /** Validates (async refinements and throwing transforms included), then runs the handler. */
-  async #execute(tool: ToolDefinition, call: RunningCall, args: unknown): Promise<Answer> {
-    let parsed: Awaited<ReturnType<ToolDefinition['input']['safeParseAsync']>>;
-    try {
-      parsed = await tool.input.safeParseAsync(args);
-    } catch (error) {
-      return { error: `invalid arguments: ${describeUnknown(error)}` };
-    }
-    if (!parsed.success)
-      return { error: `invalid arguments: ${formatIssues(parsed.error.issues)}` };
-    if (call.aborted) return { error: 'cancelled before it started' };
-    const { proxy, callId, name } = call;
-    this.events.emit('call:started', { proxy, callId, name });
-    const answer = await runHandler(
-      tool,
-      parsed.data,
-      toolContext(call, (to, frame) => this.#send(to, frame), this.#logger),
-    );
-    this.events.emit('call:finished', { proxy, callId, name, ok: answer.error === undefined });
-    return answer;
-  }
-
-  /** Sends the one result of a call (see `encodeAnswer`). */
-  #answer(call: RunningCall, answer: Answer): void {
-    const text = encodeAnswer(call.callId, answer, this.#maxFrameChars);
-    this.#sendText(call.proxy, text, 'client:tool-result');
-  }
-
-  #abort(proxy: string, callId: string, reason: ToolProxyError): void {
-    const call = this.#running.abort(proxy, callId, reason);
-    if (call !== undefined)
-      this.events.emit('call:aborted', { proxy, callId, name: call.name, reason });
-  }
-
-  /**
-   * The proxy went silent past its own timeout (crashed, or cut off): its calls stop, and each is
-   * answered with an error, which a proxy that was only stalled gets when it comes back.
-   */
-  #proxySilent(proxy: string, silentMs: number): void {
-    const detail = `nothing from the proxy for ${silentMs} ms`;
-    this.#logger.warn({ proxy, silentMs }, 'proxy stopped answering: its calls are stopped');
-    const reason = new ToolProxyError(ErrorCode.Cancelled, `The call was abandoned: ${detail}.`, {
-      detail,
-    });
-    for (const call of this.#running.list(proxy)) {
-      this.#abort(proxy, call.callId, reason);
-      this.#answer(call, { error: `the provider stopped the call: ${detail}` });
-    }
-  }
-
-  #abortAll(detail: string, proxy?: string): void {
-    const reason = new ToolProxyError(ErrorCode.Cancelled, `The call was abandoned: ${detail}.`, {
-      detail,
-    });
-    for (const call of this.#running.list(proxy)) this.#abort(call.proxy, call.callId, reason);
   }
 
   #send(to: string, frame: OutboundProviderFrame): void {

@@ -1,5 +1,5 @@
 /** Counters a proxy keeps about what crossed the wire: nothing is dropped without being counted. */
-import type { CallOutcome } from './hooks/events.js';
+import type { CallOutcome } from './calls/outcome.js';
 
 export interface ProxyStats {
   /** `rateLimited`: dropped because the sender was over its frame budget (PROTOCOL.md section 13). */

@@ -4,31 +4,30 @@
  * call runner and the hook bus.
  */
 import PCancelable, { type OnCancelFunction } from 'p-cancelable';
-import { type CallLimitOptions, type CallLimits, resolveCallLimits } from './calls/call-limits.js';
+import { type CallLimits, resolveCallLimits } from './calls/call-limits.js';
 import { type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
 import type { PendingCall } from './calls/pending-call.js';
 import { resolveStaleCallMs, staleWindow } from './calls/stale-window.js';
-import type { LivenessOptions } from './calls/liveness.js';
-import { cancelledError, proxyClosedError, toolUnregisteredError } from './calls/messages.js';
+import { cancelledError, proxyClosedError } from './calls/messages.js';
 import type { ToolChannel } from '../shared/channel.js';
 import type { CancelReason } from '../shared/errors.js';
 import { HookBus } from '../shared/bus.js';
 import type { HookEvents, LifecycleEventName, LifecycleEvents } from './hooks/events.js';
 import { waitForTool } from './hooks/wait-for-tool.js';
-import { type LimitOptions, resolveLimits } from './limits/limit-options.js';
+import { resolveLimits } from './limits/limit-options.js';
 import { ProviderLimits } from './limits/provider-limits.js';
 import { LogThrottle } from '../shared/log-throttle.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { DEFAULT_MAX_FRAME_CHARS } from '../protocol/codec.js';
 import { ProviderLink } from './providers/provider-link.js';
 import { ProviderPresence } from './providers/provider-presence.js';
-import { type ExposedTool, exposeTool, toolSummary } from './registry/exposed-tool.js';
+import { type ExposedTool, exposeTool } from './registry/exposed-tool.js';
+import { announceRegistryChange } from './registry-change.js';
 import { handleProviderFrame, type InboundContext } from './providers/inbound.js';
 import {
   DEFAULT_MAX_TOOLS_PER_PROVIDER,
   type RegisteredTool,
   type RegistryChange,
-  type RegistryOptions,
   ToolRegistry,
 } from './registry/registry.js';
 import { emptyStats, type ProxyStats, snapshotStats } from './stats.js';
@@ -40,29 +39,11 @@ import {
 } from './sessions/lifecycle.js';
 import type { BindingResult, SessionEvidence } from './sessions/session-router.js';
 import { systemTimers, type Timers } from '../shared/timers.js';
+import type { ToolProxyOptions } from './tool-proxy-options.js';
 
 export type { CallOptions } from './calls/call-runner.js';
 export type { ExposedTool } from './registry/exposed-tool.js';
-
-export interface ToolProxyOptions
-  extends Omit<RegistryOptions, 'onChange'>, LimitOptions, CallLimitOptions {
-  maxFrameChars?: number;
-  /**
-   * On transports that learn of a crashed provider late (LiveKit), the proxy pings providers with
-   * calls in flight and gives up one that answers pings but goes silent. `false`: never.
-   */
-  liveness?: LivenessOptions | false;
-  /**
-   * How long after sending a call the proxy may give up on its provider, sent as the call's
-   * `stale_after_ms`: a provider that gets the call later answers CALL_STALE without running it
-   * (PROTOCOL.md section 3.5). Default: the liveness timeout (4,000 ms); a transport or the
-   * liveness probe that can tell a provider's window is shorter narrows it per call. `false`: the
-   * field is not sent.
-   */
-  staleCallMs?: number | false;
-  timers?: Timers;
-  logger?: Logger;
-}
+export type { ToolProxyOptions } from './tool-proxy-options.js';
 
 /** How long close() waits for cancel notices to be handed over before closing the channel. */
 const CLOSE_DRAIN_MS = 1_000;
@@ -304,28 +285,7 @@ export class ToolProxy {
   }
 
   #registryChanged(change: RegistryChange): void {
-    const tool = toolSummary(change.tool);
-    if (change.kind === 'renamed') {
-      // The provider shows its exposed name (`exposed_name` on its ack): a fresh ack gives the new one.
-      const { provider, name } = change.tool;
-      if (this.#link.isPresent(provider))
-        this.#link.reply(provider, { type: 'agent:tool-registered', name, success: true });
-      this.hooks.emit('tool:renamed', { tool, previousName: change.previousName });
-      return;
-    }
-    if (change.kind !== 'unregistered') {
-      this.hooks.emit('tool:registered', { tool, updated: change.kind === 'updated' });
-      return;
-    }
-    if (change.cause === 'unregistered') {
-      const { provider, name, exposedName } = change.tool;
-      const calls = this.#calls.table
-        .forProvider(provider)
-        .filter((call) => call.spec.tool.name === name);
-      if (calls.length > 0)
-        this.#calls.failAll(calls, 'tool-unregistered', toolUnregisteredError(exposedName));
-    }
-    this.hooks.emit('tool:unregistered', { tool, cause: change.cause });
+    announceRegistryChange(change, { link: this.#link, calls: this.#calls, hooks: this.hooks });
   }
 
   #expose(tool: RegisteredTool): ExposedTool {

@@ -241,9 +241,10 @@ export function bridgeContract(
 
 /** Polls real time briefly: for effects that cross an asynchronous transport. */
 async function waitFor(condition: () => boolean, ms = 2_000, what = 'condition'): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`${what} not met in ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await vi.waitFor(
+    () => {
+      if (!condition()) throw new Error(`${what} not met in ${ms} ms`);
+    },
+    { timeout: ms, interval: 5 },
+  );
 }

@@ -6,21 +6,14 @@
  * closed, PROVIDER_GONE for those cut off); the heap after GC is
  * back near where it was after the first round.
  */
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { webSocketProviderChannel } from '../../bridge/websocket/provider.js';
 import { isToolProxyError, ToolProxy } from '../../src/index.js';
 import { MiB, settledHeap, stillAlive } from '../support/heap.js';
 import { holdingProvider } from '../support/hold-provider.js';
 import { measured } from '../support/measured.js';
-import {
-  newBridge,
-  providerToken,
-  serve,
-  type Served,
-  sleep,
-  waitFor,
-} from '../support/ws-harness.js';
+import { newBridge, providerToken, serve, type Served, waitFor } from '../support/ws-harness.js';
 
 const PROVIDERS = Number(process.env.CHURN_SOCKETS ?? 1_000);
 const ROUNDS = 2;
@@ -77,11 +70,12 @@ async function round(served: Served, proxy: ToolProxy, r: number): Promise<Round
   const leaveMs = performance.now() - leaving;
   await Promise.all(members.map(({ held }) => held.provider.close())); // stop reconnecting
   await waitFor(() => served.bridge.peers().length === 0, 10_000);
-  const until = Date.now() + 10_000;
-  while ((await openConnections(served)) > 0) {
-    if (Date.now() > until) throw new Error('sockets still open');
-    await sleep(10);
-  }
+  await vi.waitFor(
+    async () => {
+      if ((await openConnections(served)) > 0) throw new Error('sockets still open');
+    },
+    { timeout: 10_000, interval: 10 },
+  );
   for (const { held } of members) expect(held.provider.runningCalls).toBe(0);
   const refs = members.flatMap(({ held, sockets }) => [
     new WeakRef(held.provider),

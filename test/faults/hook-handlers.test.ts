@@ -117,7 +117,7 @@ it('with a logger that throws too, emit still never throws, later handlers run, 
     expect(robot.frames('agent:tool-call-cancelled')).toHaveLength(1);
     // Unhandled rejections are reported on a later turn.
     vi.useRealTimers();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setImmediate(resolve));
     expect(unhandled).toEqual([]);
   } finally {
     process.off('unhandledRejection', onUnhandled);

@@ -9,6 +9,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import { WebSocket, type ClientOptions } from 'ws';
+import { vi } from 'vitest';
 import {
   mintProviderToken,
   WebSocketBridge,
@@ -179,13 +180,14 @@ function maskedText(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
 }
 
-/** Polls real time, bounded. */
+/** Waits for a condition across real sockets (vi.waitFor polls it), bounded. */
 export async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await vi.waitFor(
+    () => {
+      if (!condition()) throw new Error('condition not met in time');
+    },
+    { timeout: ms, interval: 5 },
+  );
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,8 @@
 import { newCallId } from './call-id.js';
 import { ErrorCode, ToolProxyError } from '../../shared/errors.js';
 import type { HookBus } from '../../shared/bus.js';
-import type { CallInfo, CallOutcome, HookEvents } from '../hooks/events.js';
+import type { HookEvents } from '../hooks/events.js';
+import type { CallInfo, CallOutcome } from './outcome.js';
 import type { ProviderLink } from '../providers/provider-link.js';
 import type { ToolLogEntry } from '../../protocol/frames.js';
 import {

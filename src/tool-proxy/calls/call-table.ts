@@ -5,7 +5,7 @@
  * remembers the last settled ids, so a frame for one of them is counted as late or duplicate
  * rather than unknown.
  */
-import type { CallOutcome } from '../hooks/events.js';
+import type { CallOutcome } from './outcome.js';
 import type { PendingCall } from './pending-call.js';
 
 const NO_SESSION = Symbol('no-session');

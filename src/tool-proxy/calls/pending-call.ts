@@ -4,7 +4,7 @@
  * leaves nothing behind on long-lived signals.
  */
 import type { CancelReason, ToolProxyError } from '../../shared/errors.js';
-import type { CallOutcome } from '../hooks/events.js';
+import type { CallOutcome } from './outcome.js';
 import type { ToolLogEntry } from '../../protocol/frames.js';
 import type { RegisteredTool } from '../registry/registry.js';
 import type { TimerHandle, Timers } from '../../shared/timers.js';
@@ -22,7 +22,7 @@ export interface CallSpec {
   readonly tool: RegisteredTool;
   /** The caller's connection (an MCP session, a stdio client), when the front names it. */
   readonly channel: string | undefined;
-  /** Ids a hook may name later to place this call in its session (see src/sessions/). */
+  /** Ids a hook may name later to place this call in its session (see src/tool-proxy/sessions/). */
   readonly correlations: readonly string[];
   /** The caller named the session itself: no hook or inference moves the call. */
   readonly sessionPinned: boolean;

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import type { CancelReason, ToolProxyError } from '../../shared/errors.js';
 import type { ToolAnnotations } from '../../protocol/frames.js';
+import type { CallInfo, CallOutcome } from '../calls/outcome.js';
+
+export type { CallInfo, CallOutcome } from '../calls/outcome.js';
 
 const text = z.string().max(1_000);
 const optionalText = text.nullish().transform((value) => value ?? undefined);
@@ -106,30 +109,12 @@ export function parseLifecycleEvent<K extends LifecycleEventName>(
   return { ok: false, error: problems.join('; ') };
 }
 
-/** How a call ended. */
-export type CallOutcome =
-  | 'result'
-  | 'remote-error'
-  | 'invalid-result'
-  | 'timeout'
-  | 'cancelled'
-  | 'provider-gone'
-  | 'tool-unregistered'
-  | 'send-failed';
-
 export interface ToolSummary {
   readonly name: string;
   readonly providerName: string;
   readonly provider: string;
   readonly description: string;
   readonly annotations: ToolAnnotations | undefined;
-}
-
-export interface CallInfo {
-  readonly callId: string;
-  readonly tool: string;
-  readonly provider: string;
-  readonly sessionKey: string | undefined;
 }
 
 /** The proxy's own events. */

@@ -10,7 +10,7 @@ import {
   type ToolRegistration,
   ToolRegistrationSchema,
 } from '../../protocol/frames.js';
-import type { InboundContext } from './inbound.js';
+import type { InboundContext } from './inbound-context.js';
 import type { RegistrationFailure } from '../registry/registry.js';
 
 type BatchFrame = Extract<ProviderFrame, { type: 'client:tool-register-batch' }>;
