@@ -36,7 +36,7 @@ export function announceRegistryChange(change: RegistryChange, deps: RegistryCha
       .forProvider(provider)
       .filter((call) => call.spec.tool.name === name);
     if (calls.length > 0)
-      deps.calls.failAll(calls, 'tool-unregistered', toolUnregisteredError(exposedName));
+      deps.calls.life.settleAll(calls, 'tool-unregistered', toolUnregisteredError(exposedName));
   }
   deps.hooks.emit('tool:unregistered', { tool, cause: change.cause });
 }

@@ -5,7 +5,8 @@
  */
 import PCancelable, { type OnCancelFunction } from 'p-cancelable';
 import { type CallLimits, resolveCallLimits } from './calls/call-limits.js';
-import { type CallOptions, CallRunner, callInfo } from './calls/call-runner.js';
+import { type CallLife, callInfo } from './calls/call-life.js';
+import { type CallOptions, CallRunner } from './calls/call-runner.js';
 import type { PendingCall } from './calls/pending-call.js';
 import { resolveStaleCallMs, staleWindow } from './calls/stale-window.js';
 import { cancelledError, proxyClosedError } from './calls/messages.js';
@@ -116,6 +117,7 @@ export class ToolProxy {
     this.#inbound = {
       registry: this.#registry,
       calls: this.#calls.table,
+      life: this.#calls.life,
       stats: this.#stats,
       logger: this.#logger,
       maxFrameChars,
@@ -168,7 +170,7 @@ export class ToolProxy {
     onCancel.shouldReject = false;
     const { name, args, options } = starting;
     const call = this.#calls.start(name, args, options, { resolve, reject });
-    if (call !== undefined) onCancel(cancelOnRequest(call));
+    if (call !== undefined) onCancel(cancelOnRequest(this.#calls.life, call));
   };
 
   /**
@@ -276,11 +278,8 @@ export class ToolProxy {
     this.#presence.liveness?.stop();
     this.#calls.close();
     this.#link.beginDrain();
-    this.#calls.failAll(
-      this.#calls.table.all(),
-      'cancelled',
-      cancelledError('proxy-shutting-down'),
-    );
+    const { life, table } = this.#calls;
+    life.settleAll(table.all(), 'cancelled', cancelledError('proxy-shutting-down'));
     await this.#link.close(CLOSE_DRAIN_MS, this.#timers);
   }
 
@@ -294,7 +293,8 @@ export class ToolProxy {
 }
 
 /** `.cancel()` on a call's promise; a closure over the call alone, not over the caller's request. */
-function cancelOnRequest(call: PendingCall): () => void {
-  return () =>
-    call.cancel('caller-aborted', cancelledError('caller-aborted', 'cancel() was called'));
+function cancelOnRequest(life: CallLife, call: PendingCall): () => void {
+  return () => {
+    life.settle(call, 'cancelled', cancelledError('caller-aborted', 'cancel() was called'));
+  };
 }

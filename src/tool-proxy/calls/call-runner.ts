@@ -1,19 +1,13 @@
 /**
- * Starts calls and ends them: validation before anything is sent, the deadline, the call frame,
- * and on settlement the bookkeeping, the notice to the provider and the `call:settled` event.
+ * Starts calls: validation before anything is sent, the deadline, the call frame. How calls end
+ * is calls/call-life.ts.
  */
 import { newCallId } from './call-id.js';
 import { ErrorCode, ToolProxyError } from '../../shared/errors.js';
 import type { HookBus } from '../../shared/bus.js';
 import type { HookEvents } from '../hooks/events.js';
-import type { CallInfo, CallOutcome } from './outcome.js';
 import type { ProviderLink } from '../providers/provider-link.js';
 import type { ToolLogEntry } from '../../protocol/frames.js';
-import {
-  cancelNoticeTail,
-  encodeCancelNotice,
-  encodeTimeoutNotice,
-} from '../../protocol/notices.js';
 import type { RegisteredTool, ToolRegistry } from '../registry/registry.js';
 import type { ProxyStats } from '../stats.js';
 import { SessionRouter } from '../sessions/session-router.js';
@@ -22,14 +16,14 @@ import type { Timers } from '../../shared/timers.js';
 import { AbortFanIn } from './abort-fan-in.js';
 import type { CallLimits } from './call-limits.js';
 import { CallTable } from './call-table.js';
+import { CallLife, callInfo } from './call-life.js';
 import {
   cancelledError,
   invalidArgumentsError,
-  notToldToStop,
   proxyClosedError,
   toolNotFoundError,
 } from './messages.js';
-import { PendingCall, type ProgressUpdate, type SettleListener } from './pending-call.js';
+import { type CallerSettle, PendingCall, type ProgressUpdate } from './pending-call.js';
 import { sendFailure } from './send-failure.js';
 
 export interface CallOptions {
@@ -54,11 +48,6 @@ export interface CallOptions {
   onLog?: (entry: ToolLogEntry) => void;
 }
 
-export interface Settle {
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
 export interface CallRunnerDeps {
   readonly registry: ToolRegistry;
   readonly link: ProviderLink;
@@ -74,19 +63,21 @@ export interface CallRunnerDeps {
 
 export class CallRunner {
   readonly table = new CallTable();
+  /** How calls end: every trigger settles through it. */
+  readonly life: CallLife;
   readonly scopes: SessionScopes;
   readonly sessions: SessionRouter;
   readonly #signals = new AbortFanIn();
   readonly #deps: CallRunnerDeps;
   #closed = false;
-  #tailOf: ToolProxyError | undefined;
-  #tail: string | undefined;
 
   constructor(deps: CallRunnerDeps) {
     this.#deps = deps;
-    this.scopes = new SessionScopes(() => deps.timers.now());
+    const { link, hooks, stats, timers } = deps;
+    this.life = new CallLife({ table: this.table, link, hooks, stats, timers });
+    this.scopes = new SessionScopes(() => timers.now());
     this.sessions = new SessionRouter(this.table, this.scopes, (calls, error) =>
-      this.failAll(calls, 'cancelled', error),
+      this.life.settleAll(calls, 'cancelled', error),
     );
   }
 
@@ -104,7 +95,7 @@ export class CallRunner {
     name: string,
     args: Record<string, unknown>,
     options: CallOptions,
-    settle: Settle,
+    settle: CallerSettle,
   ): PendingCall | undefined {
     const { link, stats, timers, limits, hooks } = this.#deps;
     const tool = this.#refuse(name, args, options);
@@ -128,7 +119,7 @@ export class CallRunner {
       onProgress: options.onProgress,
       onLog: options.onLog,
     };
-    const call = new PendingCall(spec, session, settle, timers, this.#signals, this.#settled);
+    const call = new PendingCall(spec, session, settle, timers, this.#signals, this.life);
     this.table.add(call);
     this.sessions.started(call);
     call.arm(options.signal);
@@ -145,7 +136,7 @@ export class CallRunner {
       stale_after_ms: this.#deps.staleAfterMs?.(tool.provider),
     } as const;
     link.send(tool.provider, frame).catch((error: unknown) => {
-      call.fail('send-failed', sendFailure(tool.exposedName, spec.callId, error));
+      this.life.settle(call, 'send-failed', sendFailure(tool.exposedName, spec.callId, error));
     });
     this.#deps.liveness?.callStarted();
     return call;
@@ -160,24 +151,6 @@ export class CallRunner {
     if (perCall !== undefined) return Math.min(Math.ceil(perCall), limits.maxTotalMs);
     if (tool.timeoutMs !== undefined) return Math.min(tool.timeoutMs, limits.maxToolMs);
     return limits.defaultMs;
-  }
-
-  /**
-   * Settles each call with one shared error; returns how many were still pending. A cancelled call
-   * whose provider is not connected gets no stop notice (see #settled), so its error says so.
-   */
-  failAll(calls: readonly PendingCall[], outcome: CallOutcome, error: ToolProxyError): number {
-    const { link } = this.#deps;
-    let unreached: ToolProxyError | undefined;
-    for (const call of calls) {
-      if (outcome === 'cancelled' && !link.isPresent(call.spec.tool.provider)) {
-        unreached ??= notToldToStop(error);
-        call.fail(outcome, unreached);
-      } else {
-        call.fail(outcome, error);
-      }
-    }
-    return calls.length;
   }
 
   #refuse(
@@ -209,57 +182,6 @@ export class CallRunner {
     while (this.table.has(id)) id = newCallId();
     return id;
   }
-
-  readonly #settled: SettleListener = (call, outcome, error) => {
-    const { link, stats, hooks, timers } = this.#deps;
-    this.table.remove(call, outcome);
-    stats.calls.settled[outcome]++;
-    // The provider is told before observers run: a slow observer cannot delay the robot stopping.
-    if (link.isPresent(call.spec.tool.provider)) this.#notify(call, outcome, error);
-    if (hooks.listenerCount('call:settled') > 0) {
-      const durationMs = timers.now() - call.startedAt;
-      hooks.emit('call:settled', {
-        ...callInfo(call),
-        outcome,
-        durationMs,
-        reason: error?.reason,
-        error,
-      });
-    }
-  };
-
-  #notify(call: PendingCall, outcome: CallOutcome, error: ToolProxyError | undefined): void {
-    const { link } = this.#deps;
-    const { callId, tool } = call.spec;
-    if (outcome === 'timeout') {
-      link.notice(tool.provider, 'agent:tool-call-timeout', encodeTimeoutNotice(callId, tool.name));
-    } else if (
-      outcome === 'cancelled' ||
-      outcome === 'tool-unregistered' ||
-      error?.reason === 'provider-unresponsive'
-    ) {
-      const tail = this.#cancelTail(error);
-      link.notice(
-        tool.provider,
-        'agent:tool-call-cancelled',
-        encodeCancelNotice(callId, tool.name, tail),
-      );
-    }
-  }
-
-  /** A stop shares one error among its calls, so one cached tail serves the whole fan-out. */
-  #cancelTail(error: ToolProxyError | undefined): string {
-    if (error !== this.#tailOf || this.#tail === undefined) {
-      this.#tailOf = error;
-      this.#tail = cancelNoticeTail(error?.reason ?? 'caller-aborted', error?.detail);
-    }
-    return this.#tail;
-  }
 }
 
 const NO_CORRELATIONS: readonly string[] = [];
-
-export function callInfo(call: PendingCall): CallInfo {
-  const { callId, tool } = call.spec;
-  return { callId, tool: tool.exposedName, provider: tool.provider, sessionKey: call.session };
-}

@@ -1,15 +1,14 @@
 /**
  * One call in flight. It owns exactly one timer and at most one listener (on the caller's signal),
- * and frees both in the one place every outcome passes through, so it settles exactly once and
- * leaves nothing behind on long-lived signals.
+ * and frees both in `release`, which the call's life (calls/call-life.ts) calls once for every
+ * outcome, so it settles exactly once and leaves nothing behind on long-lived signals.
  */
-import type { CancelReason, ToolProxyError } from '../../shared/errors.js';
-import type { CallOutcome } from './outcome.js';
+import type { ToolProxyError } from '../../shared/errors.js';
 import type { ToolLogEntry } from '../../protocol/frames.js';
 import type { RegisteredTool } from '../registry/registry.js';
 import type { TimerHandle, Timers } from '../../shared/timers.js';
 import type { AbortableCall, AbortFanIn } from './abort-fan-in.js';
-import { cancelledError, timeoutError } from './messages.js';
+import { timeoutError } from './messages.js';
 
 export interface ProgressUpdate {
   progress: number;
@@ -35,12 +34,16 @@ export interface CallSpec {
   readonly onLog: ((entry: ToolLogEntry) => void) | undefined;
 }
 
-/** What a call tells its owner (the proxy): called once, after the caller has been settled. */
-export type SettleListener = (
-  call: PendingCall,
-  outcome: CallOutcome,
-  error: ToolProxyError | undefined,
-) => void;
+/** The caller's side of the call's promise. */
+export interface CallerSettle {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Where the call's own triggers (its deadline, its caller's signal) end it: calls/call-life.ts. */
+export interface CallEnd {
+  settle(call: PendingCall, outcome: 'timeout' | 'cancelled', error: ToolProxyError): boolean;
+}
 
 export class PendingCall implements AbortableCall {
   readonly spec: CallSpec;
@@ -50,9 +53,8 @@ export class PendingCall implements AbortableCall {
    * call table when a hook places the call (CallTable.rebind): nothing else writes it.
    */
   session: string | undefined;
-  #settled = false;
-  #resolve: (value: unknown) => void;
-  #reject: (error: unknown) => void;
+  /** The caller's settle functions while the call is pending; undefined once released. */
+  #caller: CallerSettle | undefined;
   #timers: Timers;
   #timer: TimerHandle;
   #deadline: number;
@@ -60,23 +62,22 @@ export class PendingCall implements AbortableCall {
   #signal: AbortSignal | undefined;
   readonly #signals: AbortFanIn;
   #lastProgress = Number.NEGATIVE_INFINITY;
-  #onSettled: SettleListener;
+  readonly #end: CallEnd;
 
   constructor(
     spec: CallSpec,
     session: string | undefined,
-    settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
+    caller: CallerSettle,
     timers: Timers,
     signals: AbortFanIn,
-    onSettled: SettleListener,
+    end: CallEnd,
   ) {
     this.spec = spec;
     this.session = session;
-    this.#resolve = settle.resolve;
-    this.#reject = settle.reject;
+    this.#caller = caller;
     this.#timers = timers;
     this.#signals = signals;
-    this.#onSettled = onSettled;
+    this.#end = end;
     this.startedAt = timers.now();
     this.#hardDeadline = this.startedAt + spec.maxTotalMs;
     this.#deadline = Math.min(this.startedAt + spec.timeoutMs, this.#hardDeadline);
@@ -87,7 +88,7 @@ export class PendingCall implements AbortableCall {
   }
 
   get settled(): boolean {
-    return this.#settled;
+    return this.#caller === undefined;
   }
 
   /** Starts the deadline and follows the caller's signal. The signal must not be aborted yet. */
@@ -99,31 +100,13 @@ export class PendingCall implements AbortableCall {
     }
   }
 
-  succeed(value: unknown): void {
-    if (this.#finish()) {
-      this.#resolve(value);
-      this.#onSettled(this, 'result', undefined);
-    }
-  }
-
-  fail(outcome: CallOutcome, error: ToolProxyError): void {
-    if (this.#finish()) {
-      this.#reject(error);
-      this.#onSettled(this, outcome, error);
-    }
-  }
-
   cancelledByCaller(error: ToolProxyError): void {
-    this.cancel('caller-aborted', error);
-  }
-
-  cancel(reason: CancelReason, error: ToolProxyError = cancelledError(reason)): void {
-    this.fail('cancelled', error);
+    this.#end.settle(this, 'cancelled', error);
   }
 
   /** Returns false when the update is stale (progress must increase). */
   progress(update: ProgressUpdate): boolean {
-    if (this.#settled || !(update.progress > this.#lastProgress)) return false;
+    if (this.settled || !(update.progress > this.#lastProgress)) return false;
     this.#lastProgress = update.progress;
     if (this.spec.resetOnProgress && this.#deadline < this.#hardDeadline) {
       const now = this.#timers.now();
@@ -144,7 +127,7 @@ export class PendingCall implements AbortableCall {
    * stays where it is: only progress says the work is moving on.
    */
   log(entry: ToolLogEntry): boolean {
-    if (this.#settled) return false;
+    if (this.settled) return false;
     try {
       this.spec.onLog?.(entry);
     } catch {
@@ -153,21 +136,26 @@ export class PendingCall implements AbortableCall {
     return true;
   }
 
-  /** The one cleanup path: flips the state, frees the timer and the listener. */
-  #finish(): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
+  /**
+   * The one cleanup path: frees the timer and the listener and hands back the caller's settle
+   * functions, once; undefined when the call was already released. Only CallLife.settle calls it.
+   */
+  release(): CallerSettle | undefined {
+    const caller = this.#caller;
+    if (caller === undefined) return undefined;
+    this.#caller = undefined;
     this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#signal !== undefined) this.#signals.unwatch(this.#signal, this);
     this.#signal = undefined;
-    return true;
+    return caller;
   }
 
   readonly #onDeadline = (): void => {
     const extended = this.#lastProgress > Number.NEGATIVE_INFINITY;
     const hardCap = extended && this.#deadline >= this.#hardDeadline;
     const waited = extended && !hardCap ? this.spec.timeoutMs : this.#deadline - this.startedAt;
-    this.fail('timeout', timeoutError(this.spec.tool.exposedName, this.callId, waited, hardCap));
+    const error = timeoutError(this.spec.tool.exposedName, this.callId, waited, hardCap);
+    this.#end.settle(this, 'timeout', error);
   };
 }

@@ -27,22 +27,21 @@ export function result(
   if (error === undefined || error === null) {
     // With content, the caller gets it and `result` as its structured value; else `result`, as ever.
     const content = frame.content;
-    call.succeed(
+    const value =
       content === undefined || content === null
         ? (frame.result ?? null)
-        : new ToolResultContent(content, frame.result),
-    );
+        : new ToolResultContent(content, frame.result);
+    ctx.life.settle(call, 'result', value);
     return true;
   }
   const tool = call.spec.tool.exposedName;
-  if (typeof error === 'string') call.fail('remote-error', remoteError(tool, call.callId, error));
-  else if (error.code === ErrorCode.CallStale)
-    call.fail('remote-error', callStaleError(tool, call.callId, error.message));
-  else
-    call.fail(
-      'remote-error',
-      remoteError(tool, call.callId, error.message, error.code, error.data),
-    );
+  const failure =
+    typeof error === 'string'
+      ? remoteError(tool, call.callId, error)
+      : error.code === ErrorCode.CallStale
+        ? callStaleError(tool, call.callId, error.message)
+        : remoteError(tool, call.callId, error.message, error.code, error.data);
+  ctx.life.settle(call, 'remote-error', failure);
   return true;
 }
 
@@ -51,7 +50,7 @@ function failTooLarge(ctx: InboundContext, call: PendingCall, size: number): voi
   const limit = ctx.limits.limits.maxResultChars;
   ctx.logger.info({ callId: call.callId, size, limit }, 'result over the size limit: call failed');
   const error = resultTooLargeError(call.spec.tool.exposedName, call.callId, size, limit);
-  call.fail('invalid-result', error);
+  ctx.life.settle(call, 'invalid-result', error);
 }
 
 export function progress(
@@ -144,12 +143,17 @@ export function failMalformedResult(
   if (unparsed === 'too-large') failTooLarge(ctx, call, size);
   else if (unparsed === 'too-deep') failTooDeep(ctx, call);
   else
-    call.fail('invalid-result', invalidResultError(call.spec.tool.exposedName, call.callId, error));
+    ctx.life.settle(
+      call,
+      'invalid-result',
+      invalidResultError(call.spec.tool.exposedName, call.callId, error),
+    );
 }
 
 function failTooDeep(ctx: InboundContext, call: PendingCall): void {
   ctx.stats.results.tooLarge++;
   const limit = ctx.limits.limits.maxFrameDepth;
   ctx.logger.info({ callId: call.callId, limit }, 'result nested too deep: call failed');
-  call.fail('invalid-result', resultTooDeepError(call.spec.tool.exposedName, call.callId, limit));
+  const error = resultTooDeepError(call.spec.tool.exposedName, call.callId, limit);
+  ctx.life.settle(call, 'invalid-result', error);
 }

@@ -1,4 +1,5 @@
 /** What the inbound frame handlers need from the proxy: their own file, so handlers import no cycle. */
+import type { CallLife } from '../calls/call-life.js';
 import type { CallTable } from '../calls/call-table.js';
 import type { PendingCall, ProgressUpdate } from '../calls/pending-call.js';
 import type { LogThrottle } from '../../shared/log-throttle.js';
@@ -11,6 +12,8 @@ import type { ProxyStats } from '../stats.js';
 export interface InboundContext {
   readonly registry: ToolRegistry;
   readonly calls: CallTable;
+  /** Where a result ends its call. */
+  readonly life: CallLife;
   readonly stats: ProxyStats;
   readonly logger: Logger;
   readonly maxFrameChars: number;

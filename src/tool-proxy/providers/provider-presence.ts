@@ -50,7 +50,8 @@ export class ProviderPresence {
   #left(provider: string): void {
     const { calls, registry, providerLimits } = this.#deps;
     const pending = calls.table.forProvider(provider);
-    if (pending.length > 0) calls.failAll(pending, 'provider-gone', providerGoneError(provider));
+    if (pending.length > 0)
+      calls.life.settleAll(pending, 'provider-gone', providerGoneError(provider));
     registry.removeProvider(provider);
     providerLimits.forget(provider);
     this.liveness?.forget(provider);
@@ -67,7 +68,7 @@ export class ProviderPresence {
         unresponsive: (provider, silentMs) => {
           logger.warn({ provider, silentMs }, 'provider stopped answering: its calls fail');
           const error = providerUnresponsiveError(provider, silentMs);
-          calls.failAll(calls.table.forProvider(provider), 'provider-gone', error);
+          calls.life.settleAll(calls.table.forProvider(provider), 'provider-gone', error);
           registry.removeProvider(provider);
         },
         revived: (provider) => link.reply(provider, this.#hello()),
@@ -80,7 +81,7 @@ export class ProviderPresence {
     if (this.#deps.closed()) return;
     const { calls, registry, providerLimits, logger } = this.#deps;
     logger.warn({ error: error?.message }, 'channel closed: every pending call fails');
-    calls.failAll(calls.table.all(), 'provider-gone', providerGoneError('*', true));
+    calls.life.settleAll(calls.table.all(), 'provider-gone', providerGoneError('*', true));
     for (const tool of [...registry.list()]) registry.removeProvider(tool.provider);
     providerLimits.clear();
   }
