@@ -3,11 +3,11 @@
  * at once when the agent loop stops. A facade: the parts are the registry, the provider link, the
  * call runner and the hook bus.
  */
-import PCancelable, { type OnCancelFunction } from 'p-cancelable';
+import type PCancelable from 'p-cancelable';
 import { type CallLimits, resolveCallLimits } from './calls/call-limits.js';
-import { type CallLife, callInfo } from './calls/call-life.js';
+import { callInfo } from './calls/call-life.js';
+import { CancellableCalls } from './calls/cancellable-calls.js';
 import { type CallOptions, CallRunner } from './calls/call-runner.js';
-import type { PendingCall } from './calls/pending-call.js';
 import { resolveStaleCallMs, staleWindow } from './calls/stale-window.js';
 import { cancelledError, proxyClosedError } from './calls/messages.js';
 import type { ToolChannel } from '../shared/channel.js';
@@ -49,6 +49,12 @@ export type { ToolProxyOptions } from './tool-proxy-options.js';
 /** How long close() waits for cancel notices to be handed over before closing the channel. */
 const CLOSE_DRAIN_MS = 1_000;
 
+/**
+ * Where the proxy is: `idle` until `start`, `running` from then, `closing` while `close` tells
+ * providers and drains, `closed` for good. Calls are refused from `closing` on.
+ */
+type ProxyState = 'idle' | 'running' | 'closing' | 'closed';
+
 export class ToolProxy {
   /**
    * For watching: the proxy's own events, and each lifecycle event after `lifecycle()` has acted on
@@ -66,9 +72,8 @@ export class ToolProxy {
   readonly #providerLimits: ProviderLimits;
   readonly #presence: ProviderPresence;
   readonly #staleCallMs: number | undefined;
-  /** The request `call()` is starting, handed to `#startCall` (see there). */
-  #starting: { name: string; args: Record<string, unknown>; options: CallOptions } | undefined;
-  #closed = false;
+  readonly #cancellable: CancellableCalls;
+  #state: ProxyState = 'idle';
 
   constructor(options: ToolProxyOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
@@ -88,6 +93,7 @@ export class ToolProxy {
       stats: this.#stats,
       timers: this.#timers,
       limits: this.#limits,
+      accepting: () => !this.#shuttingDown,
       liveness: { callStarted: () => this.#presence.liveness?.callStarted() },
       staleAfterMs: (provider) =>
         staleWindow(this.#staleCallMs, [
@@ -95,6 +101,7 @@ export class ToolProxy {
           this.#link.silenceLeftMs(provider),
         ]),
     });
+    this.#cancellable = new CancellableCalls(this.#calls);
     const maxFrameChars = options.maxFrameChars ?? DEFAULT_MAX_FRAME_CHARS;
     const maxToolsPerProvider = options.maxToolsPerProvider ?? DEFAULT_MAX_TOOLS_PER_PROVIDER;
     this.#providerLimits = new ProviderLimits(
@@ -110,7 +117,7 @@ export class ToolProxy {
         limits: this.#limits,
         timers: this.#timers,
         logger: this.#logger,
-        closed: () => this.#closed,
+        closed: () => this.#shuttingDown,
       },
       options.liveness,
     );
@@ -132,7 +139,8 @@ export class ToolProxy {
 
   /** Connects to providers through `channel`; resolves once the channel is up. */
   async start(channel: ToolChannel): Promise<void> {
-    if (this.#closed) throw proxyClosedError();
+    if (this.#shuttingDown) throw proxyClosedError();
+    this.#state = 'running';
     if (channel.livenessProbes === true) this.#presence.liveness?.enable();
     await this.#link.start(channel, {
       frame: (from, text) => handleProviderFrame(this.#inbound, from, text),
@@ -149,29 +157,8 @@ export class ToolProxy {
     args: Record<string, unknown> = {},
     options: CallOptions = {},
   ): PCancelable<unknown> {
-    this.#starting = { name, args, options };
-    return new PCancelable<unknown>(this.#startCall);
+    return this.#cancellable.start(name, args, options);
   }
-
-  /**
-   * The executor of every call's promise, made once. p-cancelable keeps its executor for the life
-   * of the promise, so a closure per call over `name`, `args` and `options` would hold the caller's
-   * arguments until the call settled; this one takes them from `#starting` instead, which is set just
-   * before PCancelable runs it (synchronously) and cleared at once.
-   */
-  readonly #startCall = (
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-    onCancel: OnCancelFunction,
-  ): void => {
-    const starting = this.#starting;
-    this.#starting = undefined;
-    if (starting === undefined) throw new Error('ToolProxy: a call started without its request');
-    onCancel.shouldReject = false;
-    const { name, args, options } = starting;
-    const call = this.#calls.start(name, args, options, { resolve, reject });
-    if (call !== undefined) onCancel(cancelOnRequest(this.#calls.life, call));
-  };
 
   /**
    * An agent lifecycle event, as a command: `agent_loop_stopped`, `session:end` and `session:reset`
@@ -273,14 +260,18 @@ export class ToolProxy {
 
   /** Cancels every call (reason `proxy-shutting-down`), tells providers, closes the channel. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#shuttingDown) return;
+    this.#state = 'closing';
     this.#presence.liveness?.stop();
-    this.#calls.close();
     this.#link.beginDrain();
     const { life, table } = this.#calls;
     life.settleAll(table.all(), 'cancelled', cancelledError('proxy-shutting-down'));
     await this.#link.close(CLOSE_DRAIN_MS, this.#timers);
+    this.#state = 'closed';
+  }
+
+  get #shuttingDown(): boolean {
+    return this.#state === 'closing' || this.#state === 'closed';
   }
 
   #registryChanged(change: RegistryChange): void {
@@ -290,11 +281,4 @@ export class ToolProxy {
   #expose(tool: RegisteredTool): ExposedTool {
     return exposeTool(tool, this.#calls.timeoutFor(tool, undefined));
   }
-}
-
-/** `.cancel()` on a call's promise; a closure over the call alone, not over the caller's request. */
-function cancelOnRequest(life: CallLife, call: PendingCall): () => void {
-  return () => {
-    life.settle(call, 'cancelled', cancelledError('caller-aborted', 'cancel() was called'));
-  };
 }

@@ -55,6 +55,8 @@ export interface CallRunnerDeps {
   readonly stats: ProxyStats;
   readonly timers: Timers;
   readonly limits: CallLimits;
+  /** False once the proxy is closing: every call is then refused with PROXY_CLOSED. */
+  readonly accepting: () => boolean;
   /** Told of every call sent (the liveness probe runs while calls are pending). */
   readonly liveness?: { callStarted(): void };
   /** The call's `stale_after_ms` for `provider` (PROTOCOL.md section 3.5); undefined: not sent. */
@@ -69,7 +71,6 @@ export class CallRunner {
   readonly sessions: SessionRouter;
   readonly #signals = new AbortFanIn();
   readonly #deps: CallRunnerDeps;
-  #closed = false;
 
   constructor(deps: CallRunnerDeps) {
     this.#deps = deps;
@@ -83,11 +84,6 @@ export class CallRunner {
 
   get watchedSignals(): number {
     return this.#signals.size;
-  }
-
-  /** From now on every call is refused with PROXY_CLOSED. */
-  close(): void {
-    this.#closed = true;
   }
 
   /** Starts a call, or settles it at once when it cannot start (then nothing is sent). */
@@ -159,7 +155,7 @@ export class CallRunner {
     options: CallOptions,
   ): RegisteredTool | ToolProxyError {
     const { registry } = this.#deps;
-    if (this.#closed) return proxyClosedError();
+    if (!this.#deps.accepting()) return proxyClosedError();
     const tool = registry.get(name);
     if (tool === undefined)
       return toolNotFoundError(

@@ -33,15 +33,30 @@ const STAMPED: ReadonlySet<OutboundProxyFrame['type']> = new Set([
   'agent:tool-call',
 ]);
 
+/**
+ * Where the link is. `idle`: no channel (not started yet, or the transport closed under it; a new
+ * start may follow). `open`: frames go out. `draining`: the proxy is closing and `close` waits for
+ * the notices sent since (the channel may already be gone). `closed`: for good.
+ */
+type LinkState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'open'; readonly channel: ToolChannel }
+  | {
+      readonly kind: 'draining';
+      readonly channel: ToolChannel | undefined;
+      readonly notices: Promise<void>[];
+    }
+  | { readonly kind: 'closed' };
+
+const IDLE: LinkState = { kind: 'idle' };
+
 export class ProviderLink {
   readonly #peers = new Set<string>();
   readonly #logger: Logger;
   readonly #stats: ProxyStats;
   /** The proxy's clock (epoch ms), for `sent_at_ms`. */
   readonly #now: () => number;
-  #channel: ToolChannel | undefined;
-  /** Notices sent while closing, so close() can wait for them (bounded). */
-  #draining: Promise<void>[] | undefined;
+  #state: LinkState = IDLE;
 
   constructor(logger: Logger, stats: ProxyStats, now: () => number = Date.now) {
     this.#logger = logger;
@@ -49,13 +64,17 @@ export class ProviderLink {
     this.#now = now;
   }
 
-  get started(): boolean {
-    return this.#channel !== undefined;
+  /** The channel frames go to now, if any. */
+  get #channel(): ToolChannel | undefined {
+    const state = this.#state;
+    return state.kind === 'open' || state.kind === 'draining' ? state.channel : undefined;
   }
 
   async start(channel: ToolChannel, events: LinkEvents): Promise<void> {
-    if (this.#channel !== undefined) throw new Error('ToolProxy.start: already started');
-    this.#channel = channel;
+    const { kind } = this.#state;
+    if (kind !== 'idle')
+      throw new Error(`ToolProxy.start: already ${kind === 'open' ? 'started' : 'closed'}`);
+    this.#state = { kind: 'open', channel };
     await channel.start(this.#handlers(events));
     for (const peer of channel.peers()) this.#peers.add(peer.identity);
   }
@@ -95,7 +114,7 @@ export class ProviderLink {
     const counted = handed.then(this.#noticeSent, (error: unknown) => {
       this.#noticeFailed(to, type, error);
     });
-    this.#draining?.push(counted);
+    if (this.#state.kind === 'draining') this.#state.notices.push(counted);
   }
 
   // Made once, not per notice.
@@ -147,21 +166,21 @@ export class ProviderLink {
 
   /** Starts collecting notices, so `close` can wait for the ones sent during shutdown. */
   beginDrain(): void {
-    this.#draining = [];
+    this.#state = { kind: 'draining', channel: this.#channel, notices: [] };
   }
 
   /** Waits up to `ms` for the drained notices, then closes the channel. */
   async close(ms: number, timers: Timers): Promise<void> {
-    const pending = Promise.allSettled(this.#draining ?? []);
+    const state = this.#state;
+    const pending = Promise.allSettled(state.kind === 'draining' ? state.notices : []);
     let timer: unknown;
     const limit = new Promise<void>((resolve) => {
       timer = timers.setTimeout(resolve, ms);
     });
     await Promise.race([pending, limit]);
     timers.clearTimeout(timer);
-    this.#draining = undefined;
     const channel = this.#channel;
-    this.#channel = undefined;
+    this.#state = { kind: 'closed' };
     this.#peers.clear();
     await channel?.close();
   }
@@ -183,7 +202,9 @@ export class ProviderLink {
       onClosed: (error) =>
         this.#guard('closed', () => {
           this.#peers.clear();
-          this.#channel = undefined;
+          const state = this.#state;
+          if (state.kind === 'open') this.#state = IDLE;
+          else if (state.kind === 'draining') this.#state = { ...state, channel: undefined };
           events.closed(error);
         }),
     };
