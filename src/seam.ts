@@ -12,4 +12,5 @@ export {
 } from './shared/channel.js';
 export { describeUnknown } from './shared/errors.js';
 export { type Logger, silentLogger } from './shared/logger.js';
+export { MAX_TIMER_MS, positiveInteger } from './shared/option-checks.js';
 export { systemTimers, type Timers } from './shared/timers.js';

@@ -16,6 +16,7 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Logger, silentLogger } from '../../src/index.js';
+import { positiveInteger } from '../../src/seam.js';
 
 export interface ConnectionSlotOptions {
   /**
@@ -69,12 +70,6 @@ interface Held {
   nextHeadAt: number | undefined;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0)
-    throw new RangeError(`serve: ${name} must be a positive integer`);
-  return value;
-}
-
 /** The options with their defaults, or a RangeError naming the one that is wrong. */
 export function connectionSlotLimits(
   options: Pick<ConnectionSlotOptions, 'slots' | 'arrivalRoom' | 'graceMs'>,
@@ -86,8 +81,8 @@ export function connectionSlotLimits(
   if (!Number.isFinite(graceMs) || graceMs < 0)
     throw new RangeError('serve: timeouts.graceMs must be a finite number of ms, 0 or more');
   return {
-    slots: positiveInteger('maxConnections', slots),
-    arrivalRoom: positiveInteger('arrivalRoom', arrivalRoom),
+    slots: positiveInteger(slots, slots, 'serve: maxConnections'),
+    arrivalRoom: positiveInteger(arrivalRoom, arrivalRoom, 'serve: arrivalRoom'),
     graceMs,
   };
 }

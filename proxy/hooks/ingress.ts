@@ -23,6 +23,7 @@ import {
   type ToolProxy,
   tooDeepMessage,
 } from '../../src/index.js';
+import { MAX_TIMER_MS, positiveInteger } from '../../src/seam.js';
 import { bearerMatches } from '../bearer.js';
 import { EVENT_AGE_HEADER, parseEventAge } from './event-age.js';
 import { isKnownHookEvent, mapAgentHook, unknownEventReason } from './mapping.js';
@@ -84,8 +85,18 @@ export class HookIngress {
     }
     this.#proxy = proxy;
     this.#secret = requireSecret ? secret : undefined;
-    this.#maxBodyBytes = positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
-    this.#bodyTimeoutMs = positive(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs');
+    this.#maxBodyBytes = positiveInteger(
+      options.maxBodyBytes,
+      DEFAULT_MAX_BODY_BYTES,
+      'HookIngress: maxBodyBytes',
+      MAX_TIMER_MS,
+    );
+    this.#bodyTimeoutMs = positiveInteger(
+      options.bodyTimeoutMs,
+      DEFAULT_BODY_TIMEOUT_MS,
+      'HookIngress: bodyTimeoutMs',
+      MAX_TIMER_MS,
+    );
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -282,17 +293,4 @@ function decodeEvent(event: string): string | undefined {
 
 function clip(value: string): string {
   return value.length <= 80 ? value : `${value.slice(0, 79)}…`;
-}
-
-/** Node's timers hold at most 2^31 - 1 ms. */
-const MAX_LIMIT = 2_147_483_647;
-
-function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0 || value > MAX_LIMIT) {
-    throw new RangeError(
-      `HookIngress: ${what} must be a positive integer up to ${MAX_LIMIT}, not ${value}`,
-    );
-  }
-  return value;
 }

@@ -26,6 +26,7 @@ import {
   systemTimers,
   type ToolProxy,
 } from '../../src/index.js';
+import { positiveInteger } from '../../src/seam.js';
 import { bearerMatches } from '../bearer.js';
 import { mcpSessionChannel } from './call-placement.js';
 import { replyError } from './http-reply.js';
@@ -83,8 +84,16 @@ export class McpHttpEndpoint {
     this.#proxy = proxy;
     this.#logger = options.logger ?? silentLogger;
     this.#secret = secret;
-    this.#maxSessions = positiveInteger(maxSessions, DEFAULT_MAX_SESSIONS, 'maxSessions');
-    const idleMs = positiveInteger(sessionIdleMs, DEFAULT_SESSION_IDLE_MS, 'sessionIdleMs');
+    this.#maxSessions = positiveInteger(
+      maxSessions,
+      DEFAULT_MAX_SESSIONS,
+      'McpHttpEndpoint: maxSessions',
+    );
+    const idleMs = positiveInteger(
+      sessionIdleMs,
+      DEFAULT_SESSION_IDLE_MS,
+      'McpHttpEndpoint: sessionIdleMs',
+    );
     if (idleMs > MAX_SESSION_IDLE_MS) {
       throw new RangeError(`McpHttpEndpoint: sessionIdleMs must be at most ${MAX_SESSION_IDLE_MS}`);
     }
@@ -265,12 +274,4 @@ export class McpHttpEndpoint {
 function carriesInitialize(body: unknown): boolean {
   if (!Array.isArray(body)) return isInitializeRequest(body);
   return body.length <= MAX_BATCH_SIZE && body.some((message) => isInitializeRequest(message));
-}
-
-function positiveInteger(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`McpHttpEndpoint: ${what} must be a positive integer, not ${value}`);
-  }
-  return value;
 }

@@ -1,4 +1,5 @@
 /** The deadlines a proxy gives its calls, from its options, checked once at construction. */
+import { positiveMs } from '../../shared/option-checks.js';
 
 export interface CallLimits {
   defaultMs: number;
@@ -20,20 +21,9 @@ export interface CallLimitOptions {
 
 export function resolveCallLimits(options: CallLimitOptions): CallLimits {
   return {
-    defaultMs: positive(options.defaultTimeoutMs, 30_000, 'defaultTimeoutMs'),
-    maxToolMs: positive(options.maxToolTimeoutMs, 120_000, 'maxToolTimeoutMs'),
-    maxTotalMs: positive(options.maxTotalTimeoutMs, 600_000, 'maxTotalTimeoutMs'),
+    defaultMs: positiveMs(options.defaultTimeoutMs, 30_000, 'defaultTimeoutMs'),
+    maxToolMs: positiveMs(options.maxToolTimeoutMs, 120_000, 'maxToolTimeoutMs'),
+    maxTotalMs: positiveMs(options.maxTotalTimeoutMs, 600_000, 'maxTotalTimeoutMs'),
     resetOnProgress: options.resetTimeoutOnProgress ?? true,
   };
-}
-
-/** Node's timers hold at most 2^31 - 1 ms; a larger value would fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
-    throw new RangeError(`${what} must be a positive number of ms, at most ${MAX_TIMER_MS}`);
-  }
-  return Math.ceil(value);
 }
