@@ -4,3 +4,4 @@
  */
 export { base64Bytes, ContentBlocksSchema } from './protocol/content-blocks.js';
 export { invalidArgumentsError } from './tool-proxy/calls/messages.js';
+export { formatIssues } from './shared/zod-issues.js';

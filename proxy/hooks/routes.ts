@@ -36,8 +36,8 @@ import {
   sessionOf,
   toolUseCorrelation,
 } from '../../src/index.js';
+import { formatIssues } from '../../src/front-seam.js';
 import {
-  describeIssues,
   HermesLoopStoppedPayload,
   HermesSessionHookPayload,
   NotificationHookPayload,
@@ -47,6 +47,9 @@ import {
   ToolHookPayload,
   TurnEndHookPayload,
 } from './schemas.js';
+
+/** A hook's payload problems, all of them; an issue about the whole payload is its message. */
+const ISSUES = { whole: '', max: Infinity } as const;
 
 /** One lifecycle event to emit on `proxy.hooks`, name and payload correlated. */
 export type MappedEvent = {
@@ -85,7 +88,7 @@ function route<S extends z.ZodType>(
       const parsed = schema.safeParse(payload);
       return parsed.success
         ? { ok: true, events: map(parsed.data), bindings: bind(parsed.data) }
-        : { ok: false, reason: describeIssues(parsed.error) };
+        : { ok: false, reason: formatIssues(parsed.error.issues, ISSUES) };
     },
   };
 }

@@ -114,13 +114,3 @@ export const ToolHookPayload = z.object({
 
 /** Any other known agent hook: accepted, nothing emitted; only the common fields are checked. */
 export const OtherHookPayload = z.object(common);
-
-/** Formats zod issues as `field: problem; field: problem`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.map(String).join('.');
-      return path === '' ? issue.message : `${path}: ${issue.message}`;
-    })
-    .join('; ');
-}

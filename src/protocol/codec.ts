@@ -3,6 +3,7 @@
  * so a transport's event handler can count it and move on.
  */
 import type { z } from 'zod';
+import { formatIssues } from '../shared/zod-issues.js';
 import { DEFAULT_MAX_JSON_DEPTH, type JsonScan, scanJson, tooDeepMessage } from './json-depth.js';
 
 /** `too-deep`: nested past the depth cap, refused unparsed like a `too-large` one. */
@@ -90,13 +91,4 @@ export function decodeFrame<M extends SchemaMap>(
 
 export function encodeFrame(frame: object): string {
   return JSON.stringify(frame);
-}
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[], max = 5): string {
-  const shown = issues.slice(0, max).map((issue) => {
-    const path = issue.path.length === 0 ? '(frame)' : issue.path.map(String).join('.');
-    return `${path}: ${issue.message}`;
-  });
-  const more = issues.length > max ? `; and ${issues.length - max} more` : '';
-  return shown.join('; ') + more;
 }

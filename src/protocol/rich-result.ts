@@ -10,7 +10,7 @@
  * never see content change nothing.
  */
 import { ErrorCode, ToolProxyError } from '../shared/errors.js';
-import { formatIssues } from './codec.js';
+import { formatIssues } from '../shared/zod-issues.js';
 import {
   type ContentBlock,
   type ContentBlockInput,

@@ -7,7 +7,7 @@
 import type { HookBus } from '../shared/bus.js';
 import { describeUnknown, ErrorCode, ToolProxyError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { formatIssues } from '../protocol/codec.js';
+import { formatIssues } from '../shared/zod-issues.js';
 import type { OutboundProviderFrame, ProxyFrame } from '../protocol/frames.js';
 import { type Answer, DEEP_CALL_ERROR, deepCallId, encodeAnswer, runHandler } from './answers.js';
 import type { ToolDefinition } from './define-tool.js';

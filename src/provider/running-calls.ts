@@ -3,6 +3,7 @@
  * so a repeated `agent:tool-call` frame (a retransmission, a replay) never runs a handler twice.
  */
 import type { ToolProxyError } from '../shared/errors.js';
+import { RecentKeys } from '../shared/recent-keys.js';
 
 /** One call a provider is running; aborted at most once, with the proxy's reason. */
 export class RunningCall {
@@ -46,14 +47,11 @@ export class RunningCall {
 
 export class RunningCalls {
   readonly #running = new Map<string, RunningCall>();
-  readonly #ended = new Set<string>();
-  /** The keys in `#ended`, oldest first, as a ring (no iterator to find the oldest). */
-  readonly #endedOrder: string[] = [];
-  #endedNext = 0;
-  readonly #endedLimit: number;
+  /** A key enters once: from `#running` (which `begin` keeps ended keys out of) or unseen. */
+  readonly #ended: RecentKeys<true>;
 
   constructor(endedLimit = 1_024) {
-    this.#endedLimit = endedLimit;
+    this.#ended = new RecentKeys(endedLimit);
   }
 
   get size(): number {
@@ -74,21 +72,7 @@ export class RunningCalls {
     const { key } = call;
     if (this.#running.get(key) !== call) return;
     this.#running.delete(key);
-    this.#remember(key);
-  }
-
-  /** A key enters `#ended` once: from `#running` (which `begin` keeps ended keys out of) or unseen. */
-  #remember(key: string): void {
-    if (this.#endedLimit <= 0) return;
-    this.#ended.add(key);
-    if (this.#endedOrder.length < this.#endedLimit) {
-      this.#endedOrder.push(key);
-      return;
-    }
-    const oldest = this.#endedOrder[this.#endedNext] as string;
-    this.#endedOrder[this.#endedNext] = key;
-    this.#endedNext = (this.#endedNext + 1) % this.#endedLimit;
-    this.#ended.delete(oldest);
+    this.#ended.remember(key, true);
   }
 
   /**
@@ -100,7 +84,7 @@ export class RunningCalls {
     const key = keyOf(proxy, callId);
     const call = this.#running.get(key);
     if (call === undefined) {
-      if (!this.#ended.has(key)) this.#remember(key);
+      if (!this.#ended.has(key)) this.#ended.remember(key, true);
       return undefined;
     }
     this.end(call);

@@ -2,7 +2,7 @@
  * What a handler gets besides its arguments: the call's signal, and progress and log messages to
  * the proxy, sent only while the call runs.
  */
-import { formatIssues } from '../protocol/codec.js';
+import { formatIssues } from '../shared/zod-issues.js';
 import { type OutboundProviderFrame, ToolLogFrame } from '../protocol/frames.js';
 import type { Logger } from '../shared/logger.js';
 import type { ToolContext } from './define-tool.js';

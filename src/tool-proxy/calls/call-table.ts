@@ -5,6 +5,7 @@
  * remembers the last settled ids, so a frame for one of them is counted as late or duplicate
  * rather than unknown.
  */
+import { RecentKeys } from '../../shared/recent-keys.js';
 import type { CallOutcome } from './outcome.js';
 import type { PendingCall } from './pending-call.js';
 
@@ -22,17 +23,11 @@ export class CallTable {
   readonly #byProvider = new Map<string, Set<PendingCall>>();
   readonly #byChannel = new Map<string, Set<PendingCall>>();
   readonly #byCorrelation = new Map<string, Set<PendingCall>>();
-  readonly #recent = new Map<string, SettledRecord>();
-  /**
-   * The ids in `#recent`, oldest first, as a ring: evicting the oldest is one array read, where
-   * `#recent.keys().next()` would allocate an iterator and step over every hole deletions leave.
-   */
-  readonly #recentOrder: string[] = [];
-  #recentNext = 0;
-  readonly #recentLimit: number;
+  /** Ids are unique among pending and recent calls, so each id is remembered once. */
+  readonly #recent: RecentKeys<SettledRecord>;
 
   constructor(recentLimit = 1_024) {
-    this.#recentLimit = recentLimit;
+    this.#recent = new RecentKeys(recentLimit);
   }
 
   get size(): number {
@@ -88,21 +83,7 @@ export class CallTable {
     if (call.spec.channel !== undefined) removeFrom(this.#byChannel, call.spec.channel, call);
     for (const correlation of call.spec.correlations)
       removeFrom(this.#byCorrelation, correlation, call);
-    this.#remember(call.callId, { provider: call.spec.tool.provider, outcome });
-  }
-
-  /** Ids are unique among pending and recent calls, so each id enters the ring once. */
-  #remember(callId: string, record: SettledRecord): void {
-    if (this.#recentLimit <= 0) return;
-    this.#recent.set(callId, record);
-    if (this.#recentOrder.length < this.#recentLimit) {
-      this.#recentOrder.push(callId);
-      return;
-    }
-    const oldest = this.#recentOrder[this.#recentNext] as string;
-    this.#recentOrder[this.#recentNext] = callId;
-    this.#recentNext = (this.#recentNext + 1) % this.#recentLimit;
-    this.#recent.delete(oldest);
+    this.#recent.remember(call.callId, { provider: call.spec.tool.provider, outcome });
   }
 
   recentlySettled(callId: string): SettledRecord | undefined {

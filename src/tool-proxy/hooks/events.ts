@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { CancelReason, ToolProxyError } from '../../shared/errors.js';
 import type { ToolAnnotations } from '../../protocol/frames.js';
+import { formatIssues } from '../../shared/zod-issues.js';
 import type { CallInfo, CallOutcome } from '../calls/outcome.js';
 
 export type { CallInfo, CallOutcome } from '../calls/outcome.js';
@@ -103,10 +104,8 @@ export function parseLifecycleEvent<K extends LifecycleEventName>(
 ): { ok: true; event: LifecycleEvents[K] } | { ok: false; error: string } {
   const parsed = LifecycleEventSchemas[name].safeParse(payload);
   if (parsed.success) return { ok: true, event: parsed.data };
-  const problems = parsed.error.issues.map(
-    (issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`,
-  );
-  return { ok: false, error: problems.join('; ') };
+  const error = formatIssues(parsed.error.issues, { whole: '(payload)', max: Infinity });
+  return { ok: false, error };
 }
 
 export interface ToolSummary {

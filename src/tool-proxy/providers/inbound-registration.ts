@@ -4,7 +4,7 @@
  */
 import type { PeerInfo } from '../../shared/channel.js';
 import { registrationRateDetail } from '../limits/messages.js';
-import { formatIssues } from '../../protocol/codec.js';
+import { formatIssues } from '../../shared/zod-issues.js';
 import {
   type ProviderFrame,
   type ToolRegistration,

@@ -105,7 +105,6 @@ export class ToolRegistry {
       timeoutMs: metadata?.max_execution_time_ms,
       validator,
     };
-    previous?.tool.validator.dispose();
     this.#store(provider, { tool, fingerprint, seq: previous?.seq ?? this.#nextSeq++ });
     this.#changed({ kind: previous === undefined ? 'registered' : 'updated', tool });
     return { ok: true, tool, change: previous === undefined ? 'registered' : 'updated' };
@@ -232,7 +231,6 @@ export class ToolRegistry {
     if (own?.size === 0) this.#byProvider.delete(tool.provider);
     this.#byExposed.delete(tool.exposedName);
     this.#sorted = undefined;
-    tool.validator.dispose();
     this.#changed({ kind: 'unregistered', tool, cause });
     if (tool.exposedName === tool.name) this.#reclaim(tool.name);
   }

@@ -28,9 +28,8 @@ export const DEFAULT_SCHEMA_LIMITS: SchemaLimits = {
 export type ArgumentCheck = { ok: true } | { ok: false; problems: string[] };
 
 export interface CompiledSchema {
+  /** Nothing to free: the compiled function goes with the tool. */
   check(args: unknown): ArgumentCheck;
-  /** Nothing to free now (the validator's private Ajv instance goes with it); kept for callers. */
-  dispose(): void;
 }
 
 export class SchemaError extends Error {}
@@ -112,7 +111,6 @@ export class SchemaCompiler {
           };
         }
       },
-      dispose: () => {},
     };
   }
 
