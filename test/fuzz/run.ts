@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz`: the decoder fuzzing of test/fuzz-decoders.test.ts, at scale. Half of the frames go
+ * `npm run fuzz`: the decoder fuzzing of test/src/protocol/fuzz-decoders.test.ts, at scale. Half of the frames go
  * to a ToolProxy (as provider frames), half to a ToolProvider (as proxy frames); a progress line as
  * it goes, then a summary. Exits 1 on any crash, unhandled rejection, oracle violation, polluted
  * prototype or unbounded heap.
