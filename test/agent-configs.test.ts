@@ -18,7 +18,7 @@ import { mintProviderToken } from '../bridge/livekit/token.js';
 import { developmentKeys, serveConfig } from '../proxy/cli/config.js';
 import { startServe } from '../proxy/cli/serve.js';
 import { isKnownHookEvent, mapAgentHook } from '../proxy/hooks/index.js';
-import { hookSource } from '../proxy/hooks/mapping.js';
+import { hookSource } from '../proxy/hooks/index.js';
 import { silentLogger } from '../src/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapAgentHook } from '../proxy/hooks/index.js';
-import { HookIngress, hookEventFromPath } from '../proxy/hooks/ingress.js';
+import { HookIngress, hookEventFromPath } from '../proxy/hooks/index.js';
 import { observe, setup } from './support/harness.js';
 import {
   ALL_HOOKS,

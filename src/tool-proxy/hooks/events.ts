@@ -47,7 +47,7 @@ export const NotificationEventSchema = z.object({
 });
 
 /** Agent lifecycle events: the ones hook ingress accepts from outside. */
-export const LifecycleEventSchemas = {
+const LifecycleEventSchemas = {
   agent_loop_stopped: AgentLoopStoppedSchema,
   'session:start': SessionEventSchema,
   'session:end': SessionEventSchema,

@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { forwardHook, HookIngress } from '../../../proxy/hooks/index.js';
-import { hookEventFromPath } from '../../../proxy/hooks/ingress.js';
+import { hookEventFromPath } from '../../../proxy/hooks/index.js';
 import { observe, setup } from '../../support/harness.js';
 import { closeHookServers, listen, recorder } from '../../support/hook-server.js';
 import { deferred, flush } from '../../support/util.js';

@@ -13,7 +13,7 @@ import {
   MAX_EVENT_AGE_MS,
   parseEventAge,
 } from '../../../proxy/hooks/event-age.js';
-import { HookIngress, hookEventFromPath } from '../../../proxy/hooks/ingress.js';
+import { HookIngress, hookEventFromPath } from '../../../proxy/hooks/index.js';
 import { observe, setup } from '../../support/harness.js';
 import { flush } from '../../support/util.js';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HookIngress } from '../../../proxy/hooks/index.js';
-import { hookEventFromPath } from '../../../proxy/hooks/ingress.js';
+import { hookEventFromPath } from '../../../proxy/hooks/index.js';
 import { observe, setup } from '../../support/harness.js';
 import { closeHookServers, listen, recorder } from '../../support/hook-server.js';
 import { flush } from '../../support/util.js';

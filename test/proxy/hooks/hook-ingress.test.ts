@@ -10,7 +10,7 @@ import {
   HookIngress,
   type HookIngressOptions,
   hookEventFromPath,
-} from '../../../proxy/hooks/ingress.js';
+} from '../../../proxy/hooks/index.js';
 import type { ToolProxy } from '../../../src/index.js';
 import { observe, type Setup, setup } from '../../support/harness.js';
 import { flush } from '../../support/util.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HOOK_EVENT_NAMES, type MappedEvent, mapAgentHook } from '../../../proxy/hooks/index.js';
-import { hookSource } from '../../../proxy/hooks/mapping.js';
+import { hookSource } from '../../../proxy/hooks/index.js';
 import { parseLifecycleEvent } from '../../../src/index.js';
 
 /** The events of an accepted hook; fails the test on a refusal. */

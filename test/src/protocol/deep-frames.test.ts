@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InMemoryRoom } from '../../../bridge/memory.js';
-import { HookIngress, hookEventFromPath } from '../../../proxy/hooks/ingress.js';
+import { HookIngress, hookEventFromPath } from '../../../proxy/hooks/index.js';
 import { McpHttpEndpoint } from '../../../proxy/mcp/index.js';
 import { defineTool, ToolProvider, ToolProxy } from '../../../src/index.js';
 import { LIMIT_DEFAULTS } from '../../../src/tool-proxy/limits/limit-options.js';
