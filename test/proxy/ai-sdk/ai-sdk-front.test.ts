@@ -6,7 +6,6 @@ import { generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InMemoryRoom } from '../../../bridge/memory.js';
 import {
   AiSdkToolError,
   aiSdkTools,
@@ -14,15 +13,10 @@ import {
   UnexpectedToolError,
 } from '../../../proxy/ai-sdk/index.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../../../proxy/kit/index.js';
-import {
-  type CallInfo,
-  defineTool,
-  isToolProxyError,
-  ToolProvider,
-  ToolProxy,
-  ToolProxyError,
-} from '../../../src/index.js';
+import type { ToolProvider, ToolProxy } from '../../../src/index.js';
+import { type CallInfo, defineTool, isToolProxyError, ToolProxyError } from '../../../src/index.js';
 import { deferred } from '../../support/util.js';
+import { echoTool, failTool, robotWorld } from '../../support/robot-world.js';
 
 type ModelResult = Awaited<ReturnType<MockLanguageModelV4['doGenerate']>>;
 type ModelCall = MockLanguageModelV4['doGenerateCalls'][number];
@@ -56,7 +50,6 @@ function toolMessageIn(call: ModelCall | undefined) {
   return call?.prompt.find((message) => message.role === 'tool');
 }
 
-let room: InMemoryRoom;
 let proxy: ToolProxy;
 let robot: ToolProvider;
 let hold: {
@@ -66,49 +59,30 @@ let hold: {
 };
 
 beforeEach(async () => {
-  room = new InMemoryRoom();
-  proxy = new ToolProxy();
-  await proxy.start(room.join('agent', { isAgent: true }));
   hold = { started: deferred(), release: deferred(), aborted: deferred() };
-  robot = new ToolProvider({
-    tools: [
-      defineTool({
-        name: 'echo',
-        description: 'Echo the text back',
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => text,
-      }),
-      defineTool({
-        name: 'pose',
-        description: 'Where the arm is',
-        input: z.object({}),
-        handler: () => ({ x: 40, y: 12 }),
-      }),
-      defineTool({
-        name: 'fail',
-        description: 'Always fails',
-        input: z.object({}),
-        handler: () => {
-          throw new Error('gripper jammed');
-        },
-      }),
-      defineTool({
-        name: 'hold',
-        description: 'Runs until released or aborted',
-        input: z.object({}),
-        handler: (_args, { signal }) => {
-          const current = hold;
-          signal.addEventListener('abort', () => current.aborted.resolve(signal.reason), {
-            once: true,
-          });
-          current.started.resolve();
-          return current.release.promise;
-        },
-      }),
-    ],
-  });
-  await robot.connect(room.join('robot'));
-  await proxy.waitForTool('hold');
+  ({ proxy, robot } = await robotWorld([
+    echoTool,
+    defineTool({
+      name: 'pose',
+      description: 'Where the arm is',
+      input: z.object({}),
+      handler: () => ({ x: 40, y: 12 }),
+    }),
+    failTool,
+    defineTool({
+      name: 'hold',
+      description: 'Runs until released or aborted',
+      input: z.object({}),
+      handler: (_args, { signal }) => {
+        const current = hold;
+        signal.addEventListener('abort', () => current.aborted.resolve(signal.reason), {
+          once: true,
+        });
+        current.started.resolve();
+        return current.release.promise;
+      },
+    }),
+  ]));
 });
 
 afterEach(async () => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { initializeLogger, llm, voice } from '@livekit/agents';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { InMemoryRoom } from '../../../bridge/memory.js';
+import type { InMemoryRoom } from '../../../bridge/memory.js';
 import { createAgent } from '../../../examples/livekit-agent/agent.js';
 import {
   bindAgentSession,
@@ -21,15 +21,16 @@ import {
   toToolError,
 } from '../../../proxy/livekit-agents/index.js';
 import { UNEXPECTED_FAILURE_TEXT } from '../../../proxy/kit/index.js';
+import type { ToolProxy } from '../../../src/index.js';
 import {
   type CallInfo,
   defineTool,
   type SessionEvent,
   ToolProvider,
-  ToolProxy,
   ToolProxyError,
 } from '../../../src/index.js';
 import { deferred, flush } from '../../support/util.js';
+import { echoTool, failTool, robotWorld } from '../../support/robot-world.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -52,45 +53,26 @@ beforeAll(() => {
 });
 
 beforeEach(async () => {
-  room = new InMemoryRoom();
-  proxy = new ToolProxy();
-  await proxy.start(room.join('agent', { isAgent: true }));
   holds = [];
   holdStarted = deferred();
-  robot = new ToolProvider({
-    tools: [
-      defineTool({
-        name: 'echo',
-        description: 'Echo the text back',
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => text,
-      }),
-      defineTool({
-        name: 'fail',
-        description: 'Always fails',
-        input: z.object({}),
-        handler: () => {
-          throw new Error('gripper jammed');
-        },
-      }),
-      defineTool({
-        name: 'hold',
-        description: 'Runs until released or aborted',
-        input: z.object({ note: z.string().optional() }),
-        handler: (args, { signal }) => {
-          const hold: Hold = { args, release: deferred(), aborted: deferred() };
-          signal.addEventListener('abort', () => hold.aborted.resolve(signal.reason), {
-            once: true,
-          });
-          holds.push(hold);
-          holdStarted.resolve(hold);
-          return hold.release.promise;
-        },
-      }),
-    ],
-  });
-  await robot.connect(room.join('robot'));
-  await proxy.waitForTool('hold');
+  ({ room, proxy, robot } = await robotWorld([
+    echoTool,
+    failTool,
+    defineTool({
+      name: 'hold',
+      description: 'Runs until released or aborted',
+      input: z.object({ note: z.string().optional() }),
+      handler: (args, { signal }) => {
+        const hold: Hold = { args, release: deferred(), aborted: deferred() };
+        signal.addEventListener('abort', () => hold.aborted.resolve(signal.reason), {
+          once: true,
+        });
+        holds.push(hold);
+        holdStarted.resolve(hold);
+        return hold.release.promise;
+      },
+    }),
+  ]));
 });
 
 afterEach(async () => {

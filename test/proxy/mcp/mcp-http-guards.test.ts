@@ -9,10 +9,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { InMemoryRoom } from '../../../bridge/memory.js';
 import { McpHttpEndpoint, type McpHttpEndpointOptions } from '../../../proxy/mcp/index.js';
-import { defineTool, type Timers, ToolProvider, ToolProxy } from '../../../src/index.js';
+import type { ToolProvider, ToolProxy } from '../../../src/index.js';
+import { defineTool, type Timers } from '../../../src/index.js';
 import { deferred, spyLogger } from '../../support/util.js';
+import { robotWorld } from '../../support/robot-world.js';
 
 let proxy: ToolProxy;
 let robot: ToolProvider;
@@ -50,27 +51,20 @@ function manualClock() {
 beforeEach(async () => {
   aborted = deferred();
   for (const fn of Object.values(logger)) fn.mockClear();
-  const room = new InMemoryRoom();
-  proxy = new ToolProxy();
-  await proxy.start(room.join('agent', { isAgent: true }));
-  robot = new ToolProvider({
-    tools: [
-      defineTool({
-        name: 'hold',
-        description: 'Runs until aborted',
-        input: z.object({}),
-        handler: (_args, { signal }) =>
-          new Promise((_resolve, reject) => {
-            signal.addEventListener('abort', () => {
-              aborted.resolve(signal.reason);
-              reject(new Error('stopped'));
-            });
-          }),
-      }),
-    ],
-  });
-  await robot.connect(room.join('robot'));
-  await proxy.waitForTool('hold');
+  ({ proxy, robot } = await robotWorld([
+    defineTool({
+      name: 'hold',
+      description: 'Runs until aborted',
+      input: z.object({}),
+      handler: (_args, { signal }) =>
+        new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            aborted.resolve(signal.reason);
+            reject(new Error('stopped'));
+          });
+        }),
+    }),
+  ]));
 });
 
 afterEach(async () => {

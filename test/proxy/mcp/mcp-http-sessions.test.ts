@@ -12,10 +12,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { InMemoryRoom } from '../../../bridge/memory.js';
 import { McpHttpEndpoint, type McpHttpEndpointOptions } from '../../../proxy/mcp/index.js';
-import { defineTool, ToolProvider, ToolProxy } from '../../../src/index.js';
+import type { ToolProvider, ToolProxy } from '../../../src/index.js';
+import { defineTool } from '../../../src/index.js';
 import { type Deferred, deferred, spyLogger } from '../../support/util.js';
+import { echoTool, robotWorld } from '../../support/robot-world.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -36,46 +37,34 @@ beforeEach(async () => {
   holding = deferred();
   gateOpen = deferred();
   gated = 0;
-  const room = new InMemoryRoom();
-  proxy = new ToolProxy();
-  await proxy.start(room.join('agent', { isAgent: true }));
-  robot = new ToolProvider({
-    tools: [
-      defineTool({
-        name: 'echo',
-        description: 'Echo the text back',
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => text,
-      }),
-      defineTool({
-        name: 'hold',
-        description: 'Runs until aborted',
-        input: z.object({}),
-        handler: (_args, { signal, progress }) => {
-          progress(1, 2, 'moving');
-          holding.resolve();
-          return new Promise((_resolve, reject) => {
-            signal.addEventListener('abort', () => {
-              aborted.resolve(signal.reason);
-              reject(new Error('stopped'));
-            });
+  ({ proxy, robot } = await robotWorld([
+    echoTool,
+    defineTool({
+      name: 'hold',
+      description: 'Runs until aborted',
+      input: z.object({}),
+      handler: (_args, { signal, progress }) => {
+        progress(1, 2, 'moving');
+        holding.resolve();
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            aborted.resolve(signal.reason);
+            reject(new Error('stopped'));
           });
-        },
-      }),
-      defineTool({
-        name: 'gate',
-        description: 'Finishes when the test opens the gate',
-        input: z.object({}),
-        handler: async () => {
-          gated++;
-          await gateOpen.promise;
-          return 'through';
-        },
-      }),
-    ],
-  });
-  await robot.connect(room.join('robot'));
-  await proxy.waitForTool('gate');
+        });
+      },
+    }),
+    defineTool({
+      name: 'gate',
+      description: 'Finishes when the test opens the gate',
+      input: z.object({}),
+      handler: async () => {
+        gated++;
+        await gateOpen.promise;
+        return 'through';
+      },
+    }),
+  ]));
   for (const fn of Object.values(logger)) fn.mockClear();
 });
 

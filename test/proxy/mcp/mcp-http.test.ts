@@ -8,10 +8,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { InMemoryRoom } from '../../../bridge/memory.js';
+import type { InMemoryRoom } from '../../../bridge/memory.js';
 import { McpHttpEndpoint } from '../../../proxy/mcp/index.js';
-import { defineTool, ToolProvider, ToolProxy } from '../../../src/index.js';
+import type { ToolProxy } from '../../../src/index.js';
+import { defineTool, ToolProvider } from '../../../src/index.js';
 import { deferred } from '../../support/util.js';
+import { echoTool, robotWorld } from '../../support/robot-world.js';
 
 let room: InMemoryRoom;
 let proxy: ToolProxy;
@@ -25,40 +27,28 @@ const aborts: unknown[] = [];
 const clients = new Map<Client, StreamableHTTPClientTransport>();
 
 beforeAll(async () => {
-  room = new InMemoryRoom();
-  proxy = new ToolProxy();
-  await proxy.start(room.join('agent', { isAgent: true }));
-  robot = new ToolProvider({
-    tools: [
-      defineTool({
-        name: 'echo',
-        description: 'Echo the text back',
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => text,
-      }),
-      defineTool({
-        name: 'hold',
-        description: 'Runs until aborted',
-        input: z.object({}),
-        handler: (_args, { signal, progress }) => {
-          progress(1, 2, 'moving');
-          started.resolve();
-          return new Promise((_resolve, reject) => {
-            signal.addEventListener(
-              'abort',
-              () => {
-                aborts.push(signal.reason);
-                reject(new Error('stopped'));
-              },
-              { once: true },
-            );
-          });
-        },
-      }),
-    ],
-  });
-  await robot.connect(room.join('robot'));
-  await proxy.waitForTool('hold');
+  ({ room, proxy, robot } = await robotWorld([
+    echoTool,
+    defineTool({
+      name: 'hold',
+      description: 'Runs until aborted',
+      input: z.object({}),
+      handler: (_args, { signal, progress }) => {
+        progress(1, 2, 'moving');
+        started.resolve();
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener(
+            'abort',
+            () => {
+              aborts.push(signal.reason);
+              reject(new Error('stopped'));
+            },
+            { once: true },
+          );
+        });
+      },
+    }),
+  ]));
   endpoint = new McpHttpEndpoint(proxy);
   server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;

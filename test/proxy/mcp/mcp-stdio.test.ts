@@ -11,6 +11,7 @@ import { serveMcpRelay } from '../../../proxy/mcp/relay.js';
 import { connectLocalUpstream, type RelayUpstream } from '../../../proxy/mcp/relay-upstream.js';
 import { defineTool, silentLogger, ToolProvider, ToolProxy } from '../../../src/index.js';
 import { deferred } from '../../support/util.js';
+import { echoTool, robotWorld } from '../../support/robot-world.js';
 
 type Message = Record<string, unknown>;
 
@@ -87,41 +88,29 @@ function listeners(): number {
 }
 
 beforeEach(async () => {
-  room = new InMemoryRoom();
-  proxy = new ToolProxy();
-  await proxy.start(room.join('agent', { isAgent: true }));
   aborts.length = 0;
   started = deferred();
-  robot = new ToolProvider({
-    tools: [
-      defineTool({
-        name: 'echo',
-        description: 'Echo the text back',
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => text,
-      }),
-      defineTool({
-        name: 'hold',
-        description: 'Runs until aborted',
-        input: z.object({}),
-        handler: (_args, { signal }) => {
-          started.resolve();
-          return new Promise((_resolve, reject) => {
-            signal.addEventListener(
-              'abort',
-              () => {
-                aborts.push(signal.reason);
-                reject(new Error('stopped'));
-              },
-              { once: true },
-            );
-          });
-        },
-      }),
-    ],
-  });
-  await robot.connect(room.join('robot'));
-  await proxy.waitForTool('hold');
+  ({ room, proxy, robot } = await robotWorld([
+    echoTool,
+    defineTool({
+      name: 'hold',
+      description: 'Runs until aborted',
+      input: z.object({}),
+      handler: (_args, { signal }) => {
+        started.resolve();
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener(
+            'abort',
+            () => {
+              aborts.push(signal.reason);
+              reject(new Error('stopped'));
+            },
+            { once: true },
+          );
+        });
+      },
+    }),
+  ]));
   stdin = new PassThrough();
   stdout = new PassThrough();
   reader = new LineReader(stdout);
