@@ -43,7 +43,8 @@ import type {
   ClientTextOptions,
   ClientTextStreamHandler,
 } from '../client-room.js';
-import { RoomLink, type RoomFlavour } from './fake-room-core.js';
+import { RoomLink } from './fake-room-core.js';
+import type { RoomFlavour } from './fake-room-flavour.js';
 import {
   FakeConnectError,
   PacketTooLargeError,

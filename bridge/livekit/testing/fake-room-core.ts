@@ -5,7 +5,6 @@
  * enums and errors.
  */
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type {
   FakeDisconnectReason,
   FakeJoin,
@@ -15,42 +14,10 @@ import type {
   FakeSignalSink,
   FakeStreamHeader,
 } from './fake-protocol.js';
+import type { RoomFlavour } from './fake-room-flavour.js';
+import { PacedSends, type SendStep } from './fake-room-sends.js';
 import type { FakeLiveKitServer } from './fake-sfu.js';
 import { FakeTextStreamReader, splitUtf8, type FakeTextStreamHandler } from './fake-text-stream.js';
-
-/** How one SDK turns the server's events into its own. */
-export interface RoomFlavour<P> {
-  participant(info: FakeParticipantInfo): P;
-  /** After insertion into `remoteParticipants`. */
-  joined(participant: P): void;
-  /** After removal from `remoteParticipants`. */
-  left(participant: P, reason: FakeDisconnectReason): void;
-  data(
-    payload: Uint8Array<ArrayBuffer>,
-    participant: P | undefined,
-    from: string | undefined,
-    reliable: boolean,
-    topic: string | undefined,
-  ): void;
-  reconnecting(): void;
-  reconnected(): void;
-  /** After readers failed and pending sends were cut short. */
-  disconnected(reason: FakeDisconnectReason): void;
-  /** Turns a server-side send error (`PacketTooLargeError`) into the SDK's. */
-  sendError(error: Error): Error;
-  duplicateHandlerError(topic: string): Error;
-  /** Fails readers still open when the room disconnects. */
-  readerDisconnectedError(): Error;
-  /** Fails readers whose sender leaves mid-stream; undefined: they stay open (rtc-node). */
-  readerSenderLeftError?(identity: string): Error;
-  /** livekit-client clears `remoteParticipants` on disconnect; rtc-node keeps them. */
-  readonly clearParticipantsOnDisconnect: boolean;
-  /**
-   * A send cut short by a disconnect, or made after one: 'abort' rejects with the DOMException
-   * 'AbortError' (rtc-node), 'drop' resolves and sends nothing (livekit-client).
-   */
-  readonly sendsWhenDisconnected: 'abort' | 'drop';
-}
 
 export interface SendOptions {
   destinationIdentities?: readonly string[] | undefined;
@@ -69,13 +36,14 @@ export class RoomLink<P> implements FakeSignalSink {
   #state: RoomLinkState = 'disconnected';
   #link: FakeServerLink | undefined;
   #local: FakeParticipantInfo | undefined;
-  #abort = abortedController();
+  readonly #sends: PacedSends;
   /** Events that arrived while `connect` was finishing, replayed once it has. */
   #early: FakeServerEvent[] | undefined;
 
   constructor(server: FakeLiveKitServer, flavour: RoomFlavour<P>) {
     this.#server = server;
     this.#flavour = flavour;
+    this.#sends = new PacedSends(server, flavour);
   }
 
   get state(): RoomLinkState {
@@ -99,8 +67,7 @@ export class RoomLink<P> implements FakeSignalSink {
       const join = await this.#server.join(url, token, this);
       this.#link = join.link;
       this.#local = join.local;
-      this.#abort = new AbortController();
-      setMaxListeners(0, this.#abort.signal); // one listener per pending send
+      this.#sends.open();
       this.remoteParticipants.clear();
       for (const info of join.others)
         this.remoteParticipants.set(info.identity, this.#flavour.participant(info));
@@ -240,41 +207,8 @@ export class RoomLink<P> implements FakeSignalSink {
     }
   }
 
-  /** Runs each step a tick apart; a disconnect before the last one aborts (or drops) the send. */
-  #send(steps: ((link: FakeServerLink) => void)[]): Promise<void> {
-    const signal = this.#abort.signal;
-    const drop = this.#flavour.sendsWhenDisconnected === 'drop';
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (drop) resolve();
-        else reject(abortReason(signal));
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      const run = (i: number): void => {
-        this.#server.defer(() => {
-          const link = this.#link;
-          if (signal.aborted || link === undefined) return;
-          try {
-            steps[i]?.(link);
-          } catch (e) {
-            signal.removeEventListener('abort', onAbort);
-            reject(this.#flavour.sendError(e instanceof Error ? e : new Error(String(e))));
-            return;
-          }
-          if (i + 1 < steps.length) {
-            run(i + 1);
-          } else {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          }
-        });
-      };
-      run(0);
-    });
+  #send(steps: SendStep[]): Promise<void> {
+    return this.#sends.send(steps, () => this.#link);
   }
 
   /** Exactly once per connection: fail open readers, cut pending sends short, then tell the room. */
@@ -285,23 +219,8 @@ export class RoomLink<P> implements FakeSignalSink {
     for (const reader of this.#readers.values())
       reader.fail(this.#flavour.readerDisconnectedError());
     this.#readers.clear();
-    this.#abort.abort();
+    this.#sends.cut();
     if (this.#flavour.clearParticipantsOnDisconnect) this.remoteParticipants.clear();
     this.#flavour.disconnected(reason);
   }
-}
-
-/** Before the first connect, sends fail as after a disconnect. */
-function abortedController(): AbortController {
-  const controller = new AbortController();
-  controller.abort();
-  return controller;
-}
-
-/** The signal's reason: the DOMException 'AbortError' ("This operation was aborted"). */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error
-    ? reason
-    : new DOMException('This operation was aborted', 'AbortError');
 }

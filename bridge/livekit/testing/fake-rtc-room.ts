@@ -38,7 +38,8 @@ import type {
   RtcTextOptions,
   RtcTextStreamHandler,
 } from '../rtc-room.js';
-import { RoomLink, type RoomFlavour } from './fake-room-core.js';
+import { RoomLink } from './fake-room-core.js';
+import type { RoomFlavour } from './fake-room-flavour.js';
 import { FakeConnectError, type FakeParticipantInfo } from './fake-protocol.js';
 import type { FakeLiveKitServer } from './fake-sfu.js';
 

@@ -12,19 +12,20 @@
  * never inside the call that caused it. Microtasks are not faked by `vi.useFakeTimers()`, so
  * delivery needs no timer advancing. `settle()` waits until nothing is in flight.
  */
-import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
-import type { VideoGrant } from 'livekit-server-sdk';
+import { TokenVerifier } from 'livekit-server-sdk';
 import {
   DEFAULT_MAX_PACKET_BYTES,
-  FakeConnectError,
   PacketTooLargeError,
   type FakeDisconnectReason,
   type FakeJoin,
   type FakeParticipantInfo,
-  type FakeServerEvent,
   type FakeServerLink,
   type FakeSignalSink,
 } from './fake-protocol.js';
+import { connectionRefused, ListenAddresses } from './fake-sfu-addresses.js';
+import { DeliveryQueue } from './fake-sfu-delivery.js';
+import { newMember, targets, type Member } from './fake-sfu-members.js';
+import { joinClaims, joinToken, verifyToken, type FakeTokenOptions } from './fake-sfu-tokens.js';
 
 export interface FakeLiveKitServerOptions {
   /** Default 'devkey', like `livekit-server --dev`. */
@@ -46,38 +47,6 @@ export interface FakeLiveKitServerOptions {
   dataBeforeJoin?: boolean;
 }
 
-export interface FakeTokenOptions {
-  identity: string;
-  room: string;
-  name?: string;
-  metadata?: string;
-  attributes?: Record<string, string>;
-  /** The participant kind claim, e.g. 'agent'. */
-  kind?: string;
-  /** Token lifetime: seconds or a zeit/ms string. Default '6h'. */
-  ttl?: number | string;
-  /** Overrides of the default grant `{ roomJoin: true, room, canPublish, canSubscribe, canPublishData }`. */
-  grant?: Partial<VideoGrant>;
-}
-
-type Delivery = 'data' | 'membership' | 'control';
-
-interface Member {
-  readonly info: FakeParticipantInfo;
-  readonly sink: FakeSignalSink;
-  /** False once nothing more may be delivered. */
-  active: boolean;
-  interrupted: boolean;
-  /** Membership updates held back while interrupted, delivered after Reconnected. */
-  held: FakeServerEvent[];
-  /** With `dataBeforeJoin`: members not yet told this one joined. */
-  unannounced: Set<Member>;
-  /** Its process died: nothing from or to it; the others hear of it when ICE gives up. */
-  crashed: boolean;
-  /** Resumed without data (see `resume`): signalling works, packets are lost both ways. */
-  silent: boolean;
-}
-
 /**
  * How long the real server takes to remove a participant whose process died: ICE disconnected
  * (10 s), failed (5 s), cleanup (5 s). A graceful leave is immediate.
@@ -94,11 +63,11 @@ export class FakeLiveKitServer {
   readonly maxPacketBytes: number;
   readonly connectFailureDelayMs: number;
   readonly dataBeforeJoin: boolean;
-  readonly #urls = new Set<string>();
+  readonly #urls = new ListenAddresses();
   readonly #verifier: TokenVerifier;
   readonly #rooms = new Map<string, Map<string, Member>>();
+  readonly #delivery = new DeliveryQueue();
   #largest = 0;
-  #inFlight = 0;
   #sids = 0;
 
   constructor(options: FakeLiveKitServerOptions = {}) {
@@ -114,9 +83,7 @@ export class FakeLiveKitServer {
 
   /** Also accept connections on this ws:// or wss:// URL. */
   listenOn(url: string): void {
-    const key = urlKey(url);
-    if (key === undefined) throw new Error(`not a ws:// or wss:// URL: ${url}`);
-    this.#urls.add(key);
+    this.#urls.add(url);
   }
 
   /** The largest `publishData` payload seen so far, in bytes (rejected ones included). */
@@ -126,11 +93,7 @@ export class FakeLiveKitServer {
 
   /** A join token for this server, signed with its key and secret. */
   async createToken(options: FakeTokenOptions): Promise<string> {
-    const { identity, room, grant, kind, ...rest } = options;
-    const token = new AccessToken(this.apiKey, this.apiSecret, { identity, ...rest });
-    token.addGrant({ roomJoin: true, room, canPublish: true, canSubscribe: true, ...grant });
-    if (kind !== undefined) token.kind = kind;
-    return token.toJwt();
+    return joinToken(this.apiKey, this.apiSecret, options).toJwt();
   }
 
   /** Participants now in `room`, in join order. */
@@ -153,7 +116,7 @@ export class FakeLiveKitServer {
     if (members === undefined) throw new Error(`no room "${room}"`);
     const { topic, destinationIdentities = [], reliable = true } = options;
     const event = { type: 'data', from: undefined, payload, reliable, topic } as const;
-    for (const m of targets(members, destinationIdentities)) this.#post(m, event, 'data');
+    for (const m of targets(members, destinationIdentities)) this.#delivery.post(m, event, 'data');
   }
 
   /** The participant's connection drops: Reconnecting, and its packets (both ways) are lost. */
@@ -161,7 +124,7 @@ export class FakeLiveKitServer {
     const member = this.#member(room, identity);
     if (member.interrupted) return;
     member.interrupted = true;
-    this.#post(member, { type: 'reconnecting' }, 'control');
+    this.#delivery.post(member, { type: 'reconnecting' }, 'control');
   }
 
   /**
@@ -173,8 +136,8 @@ export class FakeLiveKitServer {
     if (!member.interrupted) return;
     member.interrupted = false;
     member.silent = !carriesData;
-    this.#post(member, { type: 'reconnected' }, 'control');
-    for (const event of member.held.splice(0)) this.#post(member, event, 'control');
+    this.#delivery.post(member, { type: 'reconnected' }, 'control');
+    for (const event of member.held.splice(0)) this.#delivery.post(member, event, 'control');
   }
 
   /**
@@ -199,16 +162,12 @@ export class FakeLiveKitServer {
     const everyone = [...members.values()];
     members.clear(); // nothing routes between them any more
     for (const m of everyone)
-      this.#post(m, { type: 'disconnected', reason: 'ROOM_DELETED' }, 'control');
+      this.#delivery.post(m, { type: 'disconnected', reason: 'ROOM_DELETED' }, 'control');
   }
 
   /** Resolves once no delivery or send step has been pending for a few microtasks. */
-  async settle(): Promise<void> {
-    for (let idle = 0, spins = 0; idle < 5; spins++) {
-      if (spins > 100_000) throw new Error('FakeLiveKitServer.settle(): traffic never stops');
-      await Promise.resolve();
-      idle = this.#inFlight === 0 ? idle + 1 : 0;
-    }
+  settle(): Promise<void> {
+    return this.#delivery.settle();
   }
 
   /**
@@ -216,11 +175,7 @@ export class FakeLiveKitServer {
    * @internal
    */
   defer(step: () => void): void {
-    this.#inFlight++;
-    void Promise.resolve().then(() => {
-      this.#inFlight--;
-      step();
-    });
+    this.#delivery.defer(step);
   }
 
   /**
@@ -228,45 +183,21 @@ export class FakeLiveKitServer {
    * @internal
    */
   async join(url: string, token: string, sink: FakeSignalSink): Promise<FakeJoin> {
-    const key = urlKey(url);
-    if (key === undefined || !this.#urls.has(key)) {
+    if (!this.#urls.accepts(url)) {
       await new Promise((resolve) => setTimeout(resolve, this.connectFailureDelayMs));
-      throw new FakeConnectError(
-        'unreachable',
-        `failed to connect to ${url}: engine: signal failure: transport connection error: IO error: Connection refused (os error 111)`,
-      );
+      throw connectionRefused(url);
     }
-    const claims = await this.#verifier.verify(token).catch((e: unknown) => {
-      throw new FakeConnectError('unauthorized', `${url}: 401 Unauthorized: ${String(e)}`);
-    });
-    const room = claims.video?.room;
-    const identity = claims.sub;
-    if (claims.video?.roomJoin !== true || room === undefined || room === '' || !identity)
-      throw new FakeConnectError('unauthorized', `${url}: 401 Unauthorized: no roomJoin grant`);
-    const info: FakeParticipantInfo = {
-      sid: `PA_fake${String(++this.#sids)}`,
-      identity,
-      name: claims.name ?? '',
-      metadata: claims.metadata ?? '',
-      attributes: { ...claims.attributes },
-      kind: claims.kind ?? '',
-    };
+    const claims = await verifyToken(this.#verifier, url, token);
+    const { room, participant } = joinClaims(url, claims);
+    const { identity } = participant;
+    const info: FakeParticipantInfo = { sid: `PA_fake${String(++this.#sids)}`, ...participant };
     const previous = this.#rooms.get(room)?.get(identity);
     if (previous !== undefined) this.#kick(previous, room, 'DUPLICATE_IDENTITY');
     let members = this.#rooms.get(room);
     if (members === undefined) this.#rooms.set(room, (members = new Map<string, Member>()));
     const others = [...members.values()].map((m) => m.info);
-    const self: Member = {
-      info,
-      sink,
-      active: true,
-      interrupted: false,
-      held: [],
-      unannounced: new Set(this.dataBeforeJoin ? members.values() : []),
-      crashed: false,
-      silent: false,
-    };
-    if (this.dataBeforeJoin) this.#deferHops(SILENT_JOIN_HOPS, () => this.#announce(self));
+    const self = newMember(info, sink, this.dataBeforeJoin ? members.values() : []);
+    if (this.dataBeforeJoin) this.#delivery.deferHops(SILENT_JOIN_HOPS, () => this.#announce(self));
     else for (const m of members.values()) this.#announceTo(self, m);
     members.set(identity, self);
     return { room, link: this.#link(room, members, self), local: info, others };
@@ -286,14 +217,14 @@ export class FakeLiveKitServer {
         if (!routable()) return;
         const event = { type: 'data', from: self.info.identity, payload, reliable, topic } as const;
         for (const m of targets(members, destinationIdentities, self)) {
-          this.#post(m, event, 'data');
+          this.#delivery.post(m, event, 'data');
           if (self.unannounced.has(m)) this.#announceTo(self, m);
         }
       },
       sendStreamPart: (part, destinationIdentities) => {
         if (!routable()) return;
         for (const m of targets(members, destinationIdentities, self)) {
-          this.#post(m, part, 'data');
+          this.#delivery.post(m, part, 'data');
           if (self.unannounced.has(m)) this.#announceTo(self, m);
         }
       },
@@ -312,12 +243,8 @@ export class FakeLiveKitServer {
 
   #announceTo(joiner: Member, member: Member): void {
     joiner.unannounced.delete(member);
-    this.#post(member, { type: 'participant-joined', participant: joiner.info }, 'membership');
-  }
-
-  /** Runs `step` after `hops` deferred microtasks (each counted by `settle()`). */
-  #deferHops(hops: number, step: () => void): void {
-    this.defer(() => (hops <= 1 ? step() : this.#deferHops(hops - 1, step)));
+    const event = { type: 'participant-joined', participant: joiner.info } as const;
+    this.#delivery.post(member, event, 'membership');
   }
 
   #member(room: string, identity: string): Member {
@@ -329,7 +256,7 @@ export class FakeLiveKitServer {
   #kick(member: Member, room: string, reason: FakeDisconnectReason): void {
     const members = this.#rooms.get(room);
     if (members !== undefined) this.#remove(room, members, member, reason);
-    this.#post(member, { type: 'disconnected', reason }, 'control');
+    this.#delivery.post(member, { type: 'disconnected', reason }, 'control');
   }
 
   #remove(
@@ -342,42 +269,6 @@ export class FakeLiveKitServer {
     this.#announce(member); // signalling is ordered: nobody hears of a leave before the join
     if (members.size === 0 && this.#rooms.get(room) === members) this.#rooms.delete(room);
     const event = { type: 'participant-left', participant: member.info, reason } as const;
-    for (const m of members.values()) this.#post(m, event, 'membership');
+    for (const m of members.values()) this.#delivery.post(m, event, 'membership');
   }
-
-  /** Queues `event` for `member`; data is lost while it is interrupted, membership is held. */
-  #post(member: Member, event: FakeServerEvent, kind: Delivery): void {
-    if (member.crashed) return;
-    if (kind === 'data' && (member.interrupted || member.silent)) return;
-    this.defer(() => {
-      if (!member.active) return;
-      if (member.interrupted && kind !== 'control') {
-        if (kind === 'membership') member.held.push(event);
-        return;
-      }
-      if (event.type === 'disconnected') member.active = false;
-      member.sink.receive(event);
-    });
-  }
-}
-
-/** Room members a packet goes to: the listed identities, or everyone; never the sender. */
-function targets(
-  members: ReadonlyMap<string, Member>,
-  destinationIdentities: readonly string[],
-  sender?: Member,
-): Member[] {
-  const all =
-    destinationIdentities.length === 0
-      ? [...members.values()]
-      : [...new Set(destinationIdentities)].flatMap((id) => members.get(id) ?? []);
-  return all.filter((m) => m !== sender);
-}
-
-/** 'ws://host/path' without a trailing slash, or undefined for anything but ws(s) URLs. */
-function urlKey(url: string): string | undefined {
-  if (!URL.canParse(url)) return undefined;
-  const u = new URL(url);
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return undefined;
-  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }

@@ -13,11 +13,8 @@
  * await server.settle(); // every pending delivery done
  * ```
  */
-export {
-  FakeLiveKitServer,
-  type FakeLiveKitServerOptions,
-  type FakeTokenOptions,
-} from './fake-sfu.js';
+export { FakeLiveKitServer, type FakeLiveKitServerOptions } from './fake-sfu.js';
+export type { FakeTokenOptions } from './fake-sfu-tokens.js';
 export {
   DEFAULT_MAX_PACKET_BYTES,
   FakeConnectError,
